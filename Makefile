@@ -1,0 +1,46 @@
+# The two commands a newcomer runs: `make demo` and `make test` (see README.md).
+# Both create .venv when it is missing and install what they need into it.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+# ax-platform pulls in torch: install the CPU build first, pinned, or pip takes a multi-GB
+# CUDA build. Set TORCH_PIP_ARGS (e.g. an --index-url of CPU wheels) on machines that need it.
+TORCH_SPEC ?= torch==2.13.0
+TORCH_PIP_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck pytest clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+# Stamps record what was installed; they are rebuilt when pyproject.toml changes.
+$(VENV)/.demo-deps: pyproject.toml | $(PY)
+	$(PIP) install -q -e . optuna-dashboard
+	touch $@
+
+$(VENV)/.test-deps: pyproject.toml | $(PY)
+	$(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
+	$(PIP) install -q -e ".[all,dev]"
+	touch $@ $(VENV)/.demo-deps
+
+demo: $(VENV)/.demo-deps
+	$(PY) examples/demo.py
+
+lint: $(VENV)/.test-deps
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+typecheck: $(VENV)/.test-deps
+	$(PY) -m mypy
+
+pytest: $(VENV)/.test-deps
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis optuna_advanced_demo.db

@@ -1,0 +1,213 @@
+"""Optuna distributions <-> numeric arrays: the one encoding every model-based sampler shares.
+
+A :class:`SearchSpace` turns a mapping ``name -> distribution`` into columns of a float matrix:
+
+* ``FloatDistribution`` / ``IntDistribution`` -> the unit interval ``[0, 1]``, on a log scale when
+  ``log=True``. For integers and stepped floats the range is widened by half a step on each side,
+  so every grid point owns a cell of equal width (the convention of Optuna's TPE and GP samplers);
+  decoding rounds to the nearest grid point.
+* ``CategoricalDistribution`` -> the index of the choice, as a float ``0.0 .. k-1``. Choices may
+  be of mixed types (``None``, bool, int, float, str); decoding returns the choice object itself.
+* A parameter that a trial does not have (inactive in a conditional space), or whose value lies
+  outside the *current* distribution (the range changed between trials, a choice was removed),
+  is encoded as ``NaN``. Models decide how to impute; the encoding never invents a value.
+* Single-value distributions encode to ``0.5`` (numeric) or ``0.0`` (categorical) and always
+  decode to their one value.
+
+Decoding clips to the unit interval first, so any real row decodes to plain Python values that
+lie inside their distributions (steps respected). ``NaN`` columns are left out of the decoded
+dict: that is how a model says "this parameter is inactive".
+
+This module imports Optuna only for its distribution and trial types; it holds no state but the
+distributions, so it is cheap to build at every ``ask``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+import math
+from typing import Any
+
+import numpy as np
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
+from optuna.trial import FrozenTrial
+
+__all__ = ["SearchSpace", "latest_search_space"]
+
+RandomState = np.random.RandomState | np.random.Generator
+
+# Relative tolerance when deciding whether a stored value lies inside a distribution: values that
+# went through float arithmetic (log/exp, step rounding) may overshoot a bound by a few ulps.
+_RTOL = 1e-9
+
+
+class _NumericColumn:
+    """Affine map between a numeric distribution and [0, 1] (after an optional log)."""
+
+    def __init__(self, dist: FloatDistribution | IntDistribution) -> None:
+        self.dist = dist
+        self.is_int = isinstance(dist, IntDistribution)
+        self.log = dist.log
+        self.step: float | None = dist.step
+        low, high = float(dist.low), float(dist.high)
+        self.low, self.high = low, high
+        # Half a grid cell of padding for discrete dimensions.
+        pad = 0.5 * self.step if self.step is not None else 0.0
+        if self.log:
+            self.lo = math.log(low - pad)
+            self.hi = math.log(high + pad)
+        else:
+            self.lo = low - pad
+            self.hi = high + pad
+        self.single = dist.single()
+        self.n_levels = int(round((high - low) / self.step)) + 1 if self.step is not None else 0
+
+    def encode(self, value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            return math.nan
+        v = float(value)
+        tol = _RTOL * max(1.0, abs(self.low), abs(self.high))
+        if not (self.low - tol <= v <= self.high + tol):
+            return math.nan
+        if self.hi == self.lo:  # single-value continuous distribution
+            return 0.5
+        t = math.log(max(v, self.low)) if self.log else v
+        return min(1.0, max(0.0, (t - self.lo) / (self.hi - self.lo)))
+
+    def decode(self, u: float) -> int | float:
+        if self.single:
+            return self.dist.low
+        t = self.lo + min(1.0, max(0.0, u)) * (self.hi - self.lo)
+        v = math.exp(t) if self.log else t
+        if self.step is not None:
+            k = min(self.n_levels - 1, max(0, round((v - self.low) / self.step)))
+            v = self.low + k * self.step
+        v = min(self.high, max(self.low, v))
+        return int(round(v)) if self.is_int else float(v)
+
+
+class _CategoricalColumn:
+    def __init__(self, dist: CategoricalDistribution) -> None:
+        self.dist = dist
+        self.n_levels = len(dist.choices)
+
+    def encode(self, value: Any) -> float:
+        try:
+            return float(self.dist.to_internal_repr(value))
+        except (ValueError, TypeError):
+            return math.nan
+
+    def decode(self, u: float) -> Any:
+        index = min(self.n_levels - 1, max(0, int(round(u))))
+        return self.dist.choices[index]
+
+
+class SearchSpace:
+    """A fixed, ordered set of Optuna distributions and its numeric encoding.
+
+    Args:
+        distributions: Parameter name -> distribution. Column order follows the mapping's order;
+            use :func:`latest_search_space` (sorted names) when processes must agree on it.
+
+    Attributes:
+        names: Parameter names, one per column.
+        is_categorical: Boolean mask of categorical columns.
+        n_levels: Number of values a column can take: choices for categoricals, grid points for
+            integers and stepped floats, ``0`` for continuous floats.
+        is_single: Mask of columns whose distribution has exactly one value.
+    """
+
+    def __init__(self, distributions: Mapping[str, BaseDistribution]) -> None:
+        self.distributions: dict[str, BaseDistribution] = dict(distributions)
+        self.names: tuple[str, ...] = tuple(self.distributions)
+        self._columns: list[_NumericColumn | _CategoricalColumn] = []
+        for name, dist in self.distributions.items():
+            if isinstance(dist, CategoricalDistribution):
+                self._columns.append(_CategoricalColumn(dist))
+            elif isinstance(dist, (FloatDistribution, IntDistribution)):
+                self._columns.append(_NumericColumn(dist))
+            else:
+                raise TypeError(f"Unsupported distribution for {name!r}: {dist!r}.")
+        self.is_categorical = np.array(
+            [isinstance(c, _CategoricalColumn) for c in self._columns], dtype=bool
+        )
+        self.n_levels = np.array([c.n_levels for c in self._columns], dtype=np.int64)
+        self.is_single = np.array([c.dist.single() for c in self._columns], dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self._columns)
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({self.distributions!r})"
+
+    def encode_params(self, params: Mapping[str, Any]) -> np.ndarray:
+        """Encode one parameter dict to a row; missing or out-of-distribution values are NaN."""
+        return np.array(
+            [
+                col.encode(params[name]) if name in params else math.nan
+                for name, col in zip(self.names, self._columns)
+            ],
+            dtype=float,
+        )
+
+    def encode_trials(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
+        """Encode the parameters of ``trials`` to an ``(n_trials, n_params)`` matrix."""
+        out = np.full((len(trials), len(self)), math.nan)
+        for i, trial in enumerate(trials):
+            out[i] = self.encode_params(trial.params)
+        return out
+
+    def decode(self, row: np.ndarray) -> dict[str, Any]:
+        """Decode one row to plain Python values; NaN columns (inactive) are omitted."""
+        row = np.asarray(row, dtype=float)
+        if row.shape != (len(self),):
+            raise ValueError(f"Expected a row of shape ({len(self)},), got {row.shape}.")
+        return {
+            name: col.decode(float(u))
+            for name, col, u in zip(self.names, self._columns, row)
+            if not math.isnan(u)
+        }
+
+    def snap(self, rows: np.ndarray) -> np.ndarray:
+        """Map rows onto the values they decode to (grid-cell centres, choice indices).
+
+        Two rows that decode to the same parameters snap to the same row, which is how samplers
+        detect duplicate candidates. NaN stays NaN.
+        """
+        rows = np.atleast_2d(np.asarray(rows, dtype=float))
+        out = np.array(rows, copy=True)
+        for i, row in enumerate(rows):
+            decoded = self.decode(row)
+            out[i] = self.encode_params(decoded)
+        return out
+
+    def sample_uniform(self, rng: RandomState, n: int) -> np.ndarray:
+        """Draw ``n`` rows uniformly in the encoded space (log-uniform for log parameters)."""
+        if isinstance(rng, np.random.Generator):
+            out = rng.random((n, len(self)))
+        else:
+            out = rng.random_sample((n, len(self)))
+        for j in np.flatnonzero(self.is_categorical):
+            # Every choice gets an equal share, whatever the cell arithmetic would give.
+            out[:, j] = np.floor(out[:, j] * self.n_levels[j]).clip(0, self.n_levels[j] - 1)
+        return out
+
+
+def latest_search_space(trials: Iterable[FrozenTrial]) -> dict[str, BaseDistribution]:
+    """The union of the trials' parameters, each with the distribution it had most recently.
+
+    This is the define-by-run view of a study: a parameter seen in any trial is part of the space
+    (conditional parameters included), and when a range changed between trials the newest one
+    (highest trial number) wins. Names are sorted so every process builds the same column order.
+    """
+    latest: dict[str, tuple[int, BaseDistribution]] = {}
+    for trial in trials:
+        for name, dist in trial.distributions.items():
+            if name not in latest or trial.number >= latest[name][0]:
+                latest[name] = (trial.number, dist)
+    return {name: latest[name][1] for name in sorted(latest)}

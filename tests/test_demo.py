@@ -1,0 +1,47 @@
+"""`make demo` leaves a study that optuna-dashboard can open."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import sys
+from typing import Any
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+import demo  # noqa: E402
+
+
+def _get(app: Any, path: str) -> Any:
+    environ: dict[str, Any] = {"PATH_INFO": path, "REQUEST_METHOD": "GET"}
+    setup_testing_defaults(environ)
+    status: list[str] = []
+    body = b"".join(app(environ, lambda s, h, *_: status.append(s)))
+    assert status[0].startswith("200"), (path, status)
+    return json.loads(body)
+
+
+@pytest.mark.slow
+def test_demo_study_opens_in_optuna_dashboard(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    optuna_dashboard = pytest.importorskip("optuna_dashboard")
+    url = f"sqlite:///{tmp_path / 'demo.db'}"
+    demo.main(["--storage", url, "--n-trials", "15"])
+    out = capsys.readouterr().out
+    assert "best validation accuracy" in out
+    assert f"optuna-dashboard {url}" in out
+    demo.main(["--storage", url, "--n-trials", "3"])  # a rerun replaces the study
+
+    app = optuna_dashboard.wsgi(url)
+    studies = _get(app, "/api/studies")["study_summaries"]
+    assert [s["study_name"] for s in studies] == [demo.STUDY_NAME]
+    detail = _get(app, f"/api/studies/{studies[0]['study_id']}")
+    trials = detail["trials"]
+    assert len(trials) == 3
+    assert all(t["intermediate_values"] for t in trials)
+    assert {p["name"] for t in trials for p in t["params"]} >= {"loss", "penalty", "alpha"}
+    best = max(t["values"][0] for t in trials if t["state"] == "Complete")
+    assert 0.5 < best <= 1.0

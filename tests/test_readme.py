@@ -1,0 +1,31 @@
+"""The README's code runs as written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import re
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+
+
+def test_readme_shows_the_two_commands_first() -> None:
+    first_block = re.search(r"```bash\n(.*?)```", README.read_text(), flags=re.S)
+    assert first_block is not None
+    commands = [line.split("#")[0].strip() for line in first_block[1].splitlines()]
+    assert commands == ["make demo", "make test"]
+
+
+@pytest.mark.slow
+def test_readme_conformance_example_passes(pytester: pytest.Pytester) -> None:
+    (block,) = [b for b in _python_blocks() if "SamplerConformanceTestCase" in b]
+    pytester.makepyfile(test_readme_example=block)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-q")
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("failed", 0) == 0, result.outlines[-30:]
+    assert outcomes.get("passed", 0) > 60
