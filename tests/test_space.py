@@ -17,6 +17,7 @@ import pytest
 
 from optuna_advanced._space import latest_search_space
 from optuna_advanced._space import SearchSpace
+from optuna_advanced.testing.conformance import value_in_distribution
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 
@@ -70,19 +71,7 @@ any_dist = st.one_of(float_dists(), int_dists(), cat_dists())
 
 
 def _assert_inside(dist: BaseDistribution, value: Any) -> None:
-    if isinstance(dist, CategoricalDistribution):
-        assert any(value is c or value == c for c in dist.choices)
-        return
-    assert isinstance(dist, (FloatDistribution, IntDistribution))
-    if isinstance(dist, IntDistribution):
-        assert type(value) is int
-    else:
-        assert type(value) is float
-    assert dist.low <= value <= dist.high
-    assert dist._contains(dist.to_internal_repr(value))
-    if dist.step is not None:
-        k = (value - dist.low) / dist.step
-        assert abs(k - round(k)) < 1e-6
+    assert value_in_distribution(dist, value), (dist, value, type(value))
 
 
 @given(dist=any_dist, u=st.floats(min_value=-0.5, max_value=1.5))
@@ -296,3 +285,12 @@ def test_unsupported_distribution_is_rejected() -> None:
         SearchSpace({"o": Odd()})
     with pytest.raises(ValueError):
         SearchSpace({"x": FloatDistribution(0, 1)}).decode(np.zeros(2))
+
+
+def test_large_magnitude_small_step_stays_on_grid() -> None:
+    # Found by hypothesis: here Optuna's own ``_contains`` rejects ``high`` by rounding error.
+    dist = FloatDistribution(131072.0, 131072.001, step=0.001)
+    space = SearchSpace({"x": dist})
+    for u in (0.0, 0.49, 0.51, 1.0):
+        _assert_inside(dist, space.decode(np.array([u]))["x"])
+    assert space.decode(np.array([1.0]))["x"] == 131072.001

@@ -43,6 +43,7 @@ __all__ = [
     "assert_params_valid",
     "mixed_objective",
     "pruning_objective",
+    "value_in_distribution",
 ]
 
 SamplerFactory = Callable[[int | None], BaseSampler]
@@ -79,22 +80,34 @@ def pruning_objective(trial: optuna.Trial) -> float:
     return value
 
 
+def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:
+    """Whether ``value`` is a plain Python value that ``dist`` can take.
+
+    Unlike ``dist._contains``, the step check tolerates the rounding error of ``low + k * step``
+    at large magnitudes (Optuna's own check rejects ``high`` of ``[131072, 131072.001]`` with
+    step 0.001, for example).
+    """
+    if isinstance(dist, CategoricalDistribution):
+        return any(value is c or value == c for c in dist.choices)
+    if isinstance(dist, IntDistribution):
+        if type(value) is not int:
+            return False
+    elif not (isinstance(dist, FloatDistribution) and type(value) is float):
+        return False
+    if not dist.low <= value <= dist.high:
+        return False
+    if dist.step is None:
+        return True
+    k = round((value - dist.low) / dist.step)
+    scale = max(1.0, abs(dist.low), abs(dist.high))
+    return abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale
+
+
 def assert_params_valid(trial: FrozenTrial) -> None:
     """Every parameter is a plain Python value inside its distribution (steps respected)."""
     for name, value in trial.params.items():
         dist = trial.distributions[name]
-        if isinstance(dist, CategoricalDistribution):
-            assert any(value is c or value == c for c in dist.choices), (name, value)
-            continue
-        if isinstance(dist, IntDistribution):
-            assert type(value) is int, (name, type(value))
-        else:
-            assert isinstance(dist, FloatDistribution)
-            assert type(value) is float, (name, type(value))
-        assert dist.low <= value <= dist.high, (name, value, dist)
-        if dist.step is not None:
-            k = (value - dist.low) / dist.step
-            assert abs(k - round(k)) < 1e-8, (name, value, dist)
+        assert value_in_distribution(dist, value), (name, value, type(value), dist)
 
 
 def _params(study: optuna.Study) -> list[dict[str, Any]]:
