@@ -100,7 +100,7 @@ def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:
         return True
     k = round((value - dist.low) / dist.step)
     scale = max(1.0, abs(dist.low), abs(dist.high))
-    return abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale
+    return bool(abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale)
 
 
 def assert_params_valid(trial: FrozenTrial) -> None:
