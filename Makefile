@@ -9,6 +9,9 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # CUDA build. Set TORCH_PIP_ARGS (e.g. an --index-url of CPU wheels) on machines that need it.
 TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
+# mf-prior-bench pins numpy<2 for benchmarks we do not use; its own dependencies are in the
+# `bench` extra, so it goes in without them.
+MFPBENCH_SPEC ?= mf-prior-bench==1.10.0
 PYTEST_ARGS ?=
 
 .PHONY: demo test lint typecheck pytest clean
@@ -24,7 +27,8 @@ $(VENV)/.demo-deps: pyproject.toml | $(PY)
 
 $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[all,dev]"
+	$(PIP) install -q -e ".[all,dev,bench]"
+	$(PIP) install -q --no-deps "$(MFPBENCH_SPEC)"
 	touch $@ $(VENV)/.demo-deps
 
 demo: $(VENV)/.demo-deps

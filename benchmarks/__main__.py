@@ -1,0 +1,132 @@
+"""Command line: ``python -m benchmarks run ...`` and ``python -m benchmarks report DIR``.
+
+Examples:
+    python -m benchmarks run --suite sf --seeds 10 --out benchmarks/results/latest
+    python -m benchmarks run --suite mf --samplers random+hb,tpe+hb --seeds 10 --out DIR
+    python -m benchmarks run --suite sf --smoke --out /tmp/smoke     # seconds, for CI
+    python -m benchmarks report benchmarks/results/latest
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+import datetime
+import importlib.metadata
+from pathlib import Path
+import shlex
+import sys
+
+from benchmarks.contenders import contenders
+from benchmarks.contenders import DEFAULTS
+from benchmarks.problems import Problem
+from benchmarks.problems import problems
+from benchmarks.report import write_report
+from benchmarks.runner import run_tasks
+from benchmarks.runner import Task
+
+SUITES = ("sf", "mf", "pbt", "overhead")
+_VERSIONED = (
+    "optuna",
+    "optuna-advanced",
+    "numpy",
+    "scikit-learn",
+    "hyperopt",
+    "smac",
+    "ax-platform",
+)
+
+
+def suite_problems(suite: str) -> list[Problem]:
+    if suite == "overhead":
+        from benchmarks.overhead import problems as overhead_problems
+
+        return overhead_problems()
+    return problems(suite)
+
+
+def _smoke(probs: list[Problem]) -> list[Problem]:
+    """A tenth of every budget, and in ``sf``/``mf`` one problem per family.
+
+    Budgets keep at least 15 trials (``sf``), five full-fidelity trials' worth (``mf``,
+    ``pbt``) or 10 history trials (``overhead``), so model-based samplers leave their start-up
+    phase.
+    """
+    seen: set[str] = set()
+    out = []
+    for p in probs:
+        family = p.name.split("_")[0]
+        if p.suite in ("sf", "mf"):
+            if family in seen:
+                continue
+            seen.add(family)
+        if p.suite == "overhead":
+            floor = 10
+        else:
+            floor = 5 * p.max_fidelity if p.max_fidelity else 15
+        out.append(replace(p, budget=max(floor, p.budget // 10)))
+    return out
+
+
+def _record_command(out: Path, argv: list[str]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    versions = []
+    for dist in _VERSIONED:
+        try:
+            versions.append(f"{dist}=={importlib.metadata.version(dist)}")
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    cmd = "python -m benchmarks " + shlex.join(argv)
+    with (out / "commands.txt").open("a") as f:
+        f.write(f"{cmd}    # {stamp}; {' '.join(versions)}\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a suite (resumes into an existing DIR)")
+    run.add_argument("--suite", choices=SUITES, required=True)
+    run.add_argument("--samplers", help="comma-separated contenders (default: the suite's)")
+    run.add_argument("--problems", help="comma-separated substrings of problem names")
+    run.add_argument("--seeds", type=int, default=10)
+    run.add_argument("--out", type=Path, required=True)
+    run.add_argument("--jobs", type=int, default=2, help="worker processes (one run each)")
+    run.add_argument("--smoke", action="store_true", help="one problem per family, 10%% budget")
+    run.add_argument("--no-progress", action="store_true")
+    report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
+    report.add_argument("dir", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "report":
+        path = write_report(args.dir)
+        print(path.read_text())
+        return 0
+
+    known = contenders()
+    names = args.samplers.split(",") if args.samplers else DEFAULTS[args.suite]
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        parser.error(f"unknown contenders {unknown}; known: {sorted(known)}")
+    probs = suite_problems(args.suite)
+    if args.problems:
+        wanted = args.problems.split(",")
+        probs = [p for p in probs if any(w in p.name for w in wanted)]
+    if args.smoke:
+        probs = _smoke(probs)
+    tasks = [
+        Task(problem=p, contender=name, seed=seed, budget=p.budget)
+        for p in probs
+        for name in names
+        if args.suite == "overhead" or known[name].applies_to(p)
+        for seed in range(args.seeds)
+    ]
+    _record_command(args.out, sys.argv[1:] if argv is None else argv)
+    n_failed = run_tasks(tasks, args.out, jobs=args.jobs, progress=not args.no_progress)
+    write_report(args.out)
+    print(f"{len(tasks)} runs in {args.out}; {n_failed} failed; report: {args.out / 'report.md'}")
+    return 1 if n_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,104 @@
+"""Who competes: Optuna's baselines, the pack's samplers, and native peers.
+
+A contender is a sampler (and optionally a pruner) built fresh for each run from ``(seed,
+problem)``, or a native peer: another library's own optimisation loop that proposes
+configurations which are then evaluated through the very same Optuna objective (an enqueued
+trial), so cost accounting and records are identical for everyone.
+
+Names:
+    ``random``, ``tpe``, ``gp``, ``cmaes``: Optuna's samplers with their defaults, no pruner
+        (CMA-ES only on problems whose parameters are all numeric).
+    ``random+hb``, ``tpe+hb``: with ``HyperbandPruner(min_resource=1,
+        max_resource=<problem's max fidelity>, reduction_factor=3)`` (``mf``/``pbt`` only).
+    ``<registry name>`` and ``<registry name>+hb``: every sampler of
+        ``optuna_advanced.testing.registry.SAMPLERS`` that the pack ships.
+    ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
+        facade and Ax's ``Client`` (optional ``bench`` extra; static spaces only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+from optuna.pruners import BasePruner
+from optuna.samplers import BaseSampler
+
+from benchmarks import natives
+from benchmarks.problems import Problem
+from optuna_advanced.testing.registry import SAMPLERS
+
+SamplerBuilder = Callable[[int], BaseSampler]
+NativeLoop = Callable[[optuna.Study, Any, int, int, Callable[[], bool]], None]
+
+
+@dataclass(frozen=True)
+class Contender:
+    name: str
+    sampler: SamplerBuilder | None
+    hyperband: bool = False
+    native: NativeLoop | None = None
+    numeric_only: bool = False
+
+    def applies_to(self, problem: Problem) -> bool:
+        if self.hyperband and problem.max_fidelity is None:
+            return False
+        if self.numeric_only and not problem.numeric_only:
+            return False
+        if self.native is not None and (problem.suite != "sf" or not problem.static_space):
+            return False  # natives run whole trials on fixed spaces; no multi-fidelity loop
+        return True
+
+    def pruner(self, problem: Problem) -> BasePruner | None:
+        if not self.hyperband:
+            return None
+        assert problem.max_fidelity is not None
+        return optuna.pruners.HyperbandPruner(
+            min_resource=1, max_resource=problem.max_fidelity, reduction_factor=3
+        )
+
+
+def _random(seed: int) -> BaseSampler:
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
+def _tpe(seed: int) -> BaseSampler:
+    return optuna.samplers.TPESampler(seed=seed)
+
+
+def _gp(seed: int) -> BaseSampler:
+    return optuna.samplers.GPSampler(seed=seed)
+
+
+def _cmaes(seed: int) -> BaseSampler:
+    return optuna.samplers.CmaEsSampler(seed=seed)
+
+
+def contenders() -> dict[str, Contender]:
+    out = [
+        Contender("random", _random),
+        Contender("tpe", _tpe),
+        Contender("gp", _gp),
+        Contender("cmaes", _cmaes, numeric_only=True),
+        Contender("random+hb", _random, hyperband=True),
+        Contender("tpe+hb", _tpe, hyperband=True),
+        Contender("hyperopt-native", None, native=natives.hyperopt_loop),
+        Contender("smac-native", None, native=natives.smac_loop),
+        Contender("ax-native", None, native=natives.ax_loop),
+    ]
+    for entry in SAMPLERS.values():
+        if entry.control:
+            continue
+        out.append(Contender(entry.name, entry.factory))
+        out.append(Contender(f"{entry.name}+hb", entry.factory, hyperband=True))
+    return {c.name: c for c in out}
+
+
+DEFAULTS = {
+    "sf": ["random", "tpe", "gp", "cmaes"],
+    "mf": ["random", "tpe", "random+hb", "tpe+hb"],
+    "pbt": ["random", "tpe", "random+hb", "tpe+hb"],
+    "overhead": ["random", "tpe", "gp", "cmaes"],
+}

@@ -1,0 +1,180 @@
+"""Problems whose hyperparameters may change during training (the ``pbt`` suite).
+
+Each problem is a *trainer*: ``init_state(seed)``, then ``train(state, params, n_steps)`` which
+resumes training from ``state`` with the given hyperparameters and returns the new state and the
+value to minimise. Population Based Training changes ``params`` between calls; the plain Optuna
+objective (``__call__``) keeps them fixed for the whole run, which is what the baseline samplers
+are measured with. Cost is the number of training steps, as in the ``mf`` suite.
+
+* ``pbt_toy``: the PBT paper's toy problem (Jaderberg et al. 2017, Fig. 2). Maximise
+  ``Q(θ) = 1.2 − (θ0² + θ1²)`` by gradient steps on the surrogate
+  ``Q̂(θ|h) = 1.2 − (h0·θ0² + h1·θ1²)`` from ``θ = (0.9, 0.9)``, with hyperparameters
+  ``h ∈ [0, 1]²``. We minimise the regret ``1.2 − Q(θ)``; the optimum is 0 (``Q = 1.2``).
+* ``pbt_mlp_digits``: a one-hidden-layer network in NumPy trained by minibatch SGD with
+  momentum on ``load_digits``; learning rate, momentum and weight decay may change at any
+  epoch. Validation error after each epoch.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.distributions import FloatDistribution
+
+from benchmarks.problems.base import Problem
+from benchmarks.problems.base import suggest_all
+
+State = dict[str, Any]
+
+
+class Trainer:
+    """A problem that can resume training with changed hyperparameters."""
+
+    max_fidelity: int
+    space: dict[str, BaseDistribution]
+    optimum: float | None = None
+    reference: float | None = None
+
+    def init_state(self, seed: int) -> State:
+        raise NotImplementedError
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        raise NotImplementedError
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+
+    def __call__(self, trial: optuna.Trial) -> float:
+        params = suggest_all(trial, self.space)
+        state = self.init_state(self._seed)
+        value = float("nan")
+        for step in range(1, self.max_fidelity + 1):
+            state, value = self.train(state, params, 1)
+            trial.report(value, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return value
+
+
+class PBTToy(Trainer):
+    max_fidelity = 50
+    space: dict[str, BaseDistribution] = {
+        "h0": FloatDistribution(0.0, 1.0),
+        "h1": FloatDistribution(0.0, 1.0),
+    }
+    learning_rate = 0.02
+    optimum = 0.0
+    reference = 2 * 0.9**2  # the regret of the starting point
+
+    def init_state(self, seed: int) -> State:
+        return {"theta": np.array([0.9, 0.9])}
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        theta = np.array(state["theta"], dtype=float)
+        h = np.array([params["h0"], params["h1"]], dtype=float)
+        for _ in range(n_steps):
+            theta = theta - self.learning_rate * 2.0 * h * theta  # θ ← θ + η ∇Q̂(θ|h)
+        return {"theta": theta}, float(np.sum(theta**2))
+
+
+@lru_cache(maxsize=1)
+def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x_train, x_valid, y_train, y_valid = train_test_split(
+        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
+    )
+    return x_train, x_valid, y_train, y_valid
+
+
+class MLPDigitsNumpy(Trainer):
+    max_fidelity = 30
+    n_hidden = 64
+    batch_size = 32
+    space: dict[str, BaseDistribution] = {
+        "learning_rate": FloatDistribution(1e-3, 1.0, log=True),
+        "momentum": FloatDistribution(0.0, 0.99),
+        "weight_decay": FloatDistribution(1e-6, 1e-1, log=True),
+    }
+
+    def init_state(self, seed: int) -> State:
+        rng = np.random.default_rng(seed)
+        n_in, n_out = 64, 10
+        weights = {
+            "w1": rng.normal(0.0, np.sqrt(2.0 / n_in), (n_in, self.n_hidden)),
+            "b1": np.zeros(self.n_hidden),
+            "w2": rng.normal(0.0, np.sqrt(1.0 / self.n_hidden), (self.n_hidden, n_out)),
+            "b2": np.zeros(n_out),
+        }
+        velocity = {k: np.zeros_like(v) for k, v in weights.items()}
+        return {"weights": weights, "velocity": velocity, "rng": rng, "epoch": 0}
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        x_train, x_valid, y_train, y_valid = _digits()
+        w = {k: v.copy() for k, v in state["weights"].items()}
+        vel = {k: v.copy() for k, v in state["velocity"].items()}
+        rng = np.random.default_rng(state["rng"].integers(2**63))
+        lr, mom, wd = params["learning_rate"], params["momentum"], params["weight_decay"]
+        onehot = np.eye(10)[y_train]
+        for _ in range(n_steps):
+            order = rng.permutation(len(x_train))
+            for start in range(0, len(order), self.batch_size):
+                idx = order[start : start + self.batch_size]
+                grads = _gradients(w, x_train[idx], onehot[idx])
+                for k in w:
+                    vel[k] = mom * vel[k] - lr * (grads[k] + wd * w[k])
+                    w[k] = w[k] + vel[k]
+        error = float(np.mean(_forward(w, x_valid)[1].argmax(axis=1) != y_valid))
+        if not np.isfinite(error) or not all(np.isfinite(v).all() for v in w.values()):
+            error = 1.0
+        new_state = {"weights": w, "velocity": vel, "rng": rng, "epoch": state["epoch"] + n_steps}
+        return new_state, error
+
+
+def _forward(w: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hidden = np.maximum(0.0, x @ w["w1"] + w["b1"])
+    logits = hidden @ w["w2"] + w["b2"]
+    logits = logits - logits.max(axis=1, keepdims=True)
+    with np.errstate(over="ignore", invalid="ignore"):
+        probs = np.exp(logits)
+        probs /= probs.sum(axis=1, keepdims=True)
+    return hidden, probs
+
+
+def _gradients(w: dict[str, np.ndarray], x: np.ndarray, onehot: np.ndarray) -> dict[str, Any]:
+    hidden, probs = _forward(w, x)
+    d_logits = (probs - onehot) / len(x)
+    d_hidden = (d_logits @ w["w2"].T) * (hidden > 0)
+    return {
+        "w2": hidden.T @ d_logits,
+        "b2": d_logits.sum(axis=0),
+        "w1": x.T @ d_hidden,
+        "b1": d_hidden.sum(axis=0),
+    }
+
+
+def problems() -> list[Problem]:
+    return [
+        Problem(
+            name="pbt_toy",
+            suite="pbt",
+            build=PBTToy,
+            budget=10 * PBTToy.max_fidelity,
+            max_fidelity=PBTToy.max_fidelity,
+            numeric_only=True,
+        ),
+        Problem(
+            name="pbt_mlp_digits",
+            suite="pbt",
+            build=MLPDigitsNumpy,
+            budget=10 * MLPDigitsNumpy.max_fidelity,
+            max_fidelity=MLPDigitsNumpy.max_fidelity,
+            numeric_only=True,
+        ),
+    ]

@@ -1,0 +1,271 @@
+"""Turn ``results.jsonl`` into Markdown tables and convergence plots.
+
+Normalised regret of a run after spending a fraction ``q`` of its budget:
+
+    (true value of the incumbent - optimum) / (reference - optimum)
+
+The incumbent is the complete trial (for ``mf``/``pbt``: trained to full fidelity) with the
+best observed value among those finished within ``q * budget``; its noise-free true value is
+what counts. ``optimum`` is the problem's known optimum, else the best true value any run of
+the report found; ``reference`` is the problem's median over random configurations, else the
+median of all runs' first complete trials. A run with no incumbent yet scores 1 ("no better
+than typical"). Ranks compare contenders on the same (problem, seed) at 100% of the budget.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+CHECKPOINTS = (0.25, 0.5, 1.0)
+GRID = np.linspace(0.02, 1.0, 50)
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    records = []
+    for line in path.read_text().splitlines():
+        if line.strip():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    # A resumed run may hold a failed attempt and a later success: keep the last good one.
+    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for rec in records:
+        key = (rec["suite"], rec["problem"], rec["contender"], rec["seed"])
+        if rec.get("error") is None or key not in latest:
+            latest[key] = rec
+    return list(latest.values())
+
+
+def incumbent_curve(record: dict[str, Any], fractions: Iterable[float]) -> list[float | None]:
+    """True value of the incumbent after each budget fraction (``None``: no incumbent yet)."""
+    budget = record["budget"]
+    spent = 0.0
+    best_observed = math.inf
+    best_true: float | None = None
+    events = []
+    for cost, observed, true, state in record["trials"]:
+        spent += cost
+        if state == "C" and observed is not None and true is not None and observed < best_observed:
+            best_observed, best_true = observed, true
+        events.append((spent, best_true))
+    out: list[float | None] = []
+    for q in fractions:
+        limit = q * budget + 1e-9
+        current = None
+        for spent_at, value in events:
+            if spent_at > limit:
+                break
+            current = value
+        out.append(current)
+    return out
+
+
+def _normalisers(records: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
+    by_problem: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for rec in records:
+        if rec.get("error") is None and rec.get("trials"):
+            by_problem[rec["problem"]].append(rec)
+    out = {}
+    for problem, recs in by_problem.items():
+        optimum = recs[0].get("optimum")
+        if optimum is None:
+            trues = [t[2] for r in recs for t in r["trials"] if t[2] is not None]
+            optimum = min(trues) if trues else 0.0
+        reference = recs[0].get("reference")
+        if reference is None:
+            firsts = [next((t[2] for t in r["trials"] if t[2] is not None), None) for r in recs]
+            reference = float(np.median([f for f in firsts if f is not None]))
+        if reference - optimum <= 0:
+            reference = optimum + 1.0
+        out[problem] = (float(optimum), float(reference))
+    return out
+
+
+def regrets(
+    records: list[dict[str, Any]], fractions: Iterable[float]
+) -> dict[tuple[Any, ...], np.ndarray]:
+    """Normalised regret per (problem, contender, seed) at each fraction."""
+    norms = _normalisers(records)
+    out = {}
+    for rec in records:
+        if rec.get("error") is not None or not rec.get("trials"):
+            continue
+        optimum, reference = norms[rec["problem"]]
+        curve = incumbent_curve(rec, fractions)
+        out[(rec["problem"], rec["contender"], rec["seed"])] = np.array(
+            [1.0 if v is None else (v - optimum) / (reference - optimum) for v in curve]
+        )
+    return out
+
+
+def _ranks(final: dict[tuple[Any, ...], float]) -> dict[str, list[float]]:
+    from scipy.stats import rankdata
+
+    groups: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
+    for (problem, contender, seed), value in final.items():
+        groups[(problem, seed)][contender] = value
+    ranks: dict[str, list[float]] = defaultdict(list)
+    for scores in groups.values():
+        if len(scores) < 2:
+            continue
+        names = sorted(scores)
+        for name, rank in zip(names, rankdata([scores[n] for n in names])):
+            ranks[name].append(float(rank))
+    return ranks
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | None) -> str:
+    recs = [r for r in records if r["suite"] == suite]
+    if suite == "overhead":
+        return overhead_report(recs)
+    at = regrets(recs, CHECKPOINTS)
+    if not at:
+        return f"## {suite}\n\nNo completed runs.\n"
+    contenders = sorted({c for _, c, _ in at})
+    problems = sorted({p for p, _, _ in at})
+    ranks = _ranks({k: float(v[-1]) for k, v in at.items()})
+    rows = []
+    for c in contenders:
+        mine = np.array([v for (p, cc, s), v in at.items() if cc == c])
+        seeds = len({s for (p, cc, s) in at if cc == c})
+        n_problems = len({p for (p, cc, s) in at if cc == c})
+        rows.append(
+            [c]
+            + [f"{x:.3f}" for x in mine.mean(axis=0)]
+            + [f"{np.mean(ranks[c]):.2f}" if ranks[c] else "-", str(seeds), str(n_problems)]
+        )
+    rows.sort(key=lambda r: float(r[3]))
+    header = [
+        "contender",
+        "regret@25%",
+        "regret@50%",
+        "regret@100%",
+        "mean rank",
+        "seeds",
+        "problems",
+    ]
+    out = [f"## Suite `{suite}`\n", _table(rows, header), ""]
+    per_problem = []
+    for p in problems:
+        cells = [p]
+        for c in contenders:
+            vals = [v[-1] for (pp, cc, s), v in at.items() if pp == p and cc == c]
+            cells.append(f"{np.mean(vals):.3f}" if vals else "-")
+        per_problem.append(cells)
+    out += [
+        "Mean normalised regret at 100% of the budget, per problem:\n",
+        _table(per_problem, ["problem"] + contenders),
+        "",
+    ]
+    if plot_dir is not None:
+        name = plot_suite(recs, suite, plot_dir)
+        out.append(f"![{suite} convergence](plots/{name})\n")
+    return "\n".join(out)
+
+
+def overhead_report(recs: list[dict[str, Any]]) -> str:
+    ok = [r for r in recs if r.get("error") is None and "seconds_per_ask" in r]
+    if not ok:
+        return "## Suite `overhead`\n\nNo completed runs.\n"
+    sizes = sorted({r["budget"] for r in ok})
+    contenders = sorted({r["contender"] for r in ok})
+    med: dict[tuple[str, int], float] = {}
+    mem: dict[tuple[str, int], float] = {}
+    for c in contenders:
+        for n in sizes:
+            xs = [r for r in ok if r["contender"] == c and r["budget"] == n]
+            if xs:
+                med[(c, n)] = float(np.median([r["seconds_per_ask"] for r in xs]))
+                mem[(c, n)] = float(np.max([r["peak_mib"] for r in xs]))
+    rows = []
+    for c in contenders:
+        row = [c]
+        for n in sizes:
+            if (c, n) not in med:
+                row.append("-")
+                continue
+            ratio = med[(c, n)] / med[("tpe", n)] if ("tpe", n) in med else math.nan
+            row.append(f"{1e3 * med[(c, n)]:.1f} ms ({ratio:.2f}x TPE, {mem[(c, n)]:.1f} MiB)")
+        rows.append(row)
+    header = ["contender"] + [f"after {n} trials" for n in sizes]
+    return "\n".join(
+        [
+            "## Suite `overhead`\n",
+            "Median seconds per ask+tell (objective excluded), ratio to TPE in the same run, "
+            "peak Python allocations:\n",
+            _table(rows, header),
+            "",
+        ]
+    )
+
+
+def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    curves = regrets(recs, GRID)
+    problems = sorted({p for p, _, _ in curves})
+    contenders = sorted({c for _, c, _ in curves})
+    n_cols = min(4, len(problems))
+    n_rows = math.ceil(len(problems) / n_cols)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
+    colors = plt.get_cmap("tab10")
+    for ax, problem in zip(axes.flat, problems):
+        for i, c in enumerate(contenders):
+            ys = np.array([v for (p, cc, s), v in curves.items() if p == problem and cc == c])
+            if len(ys) == 0:
+                continue
+            ys = np.maximum(ys, 1e-6)
+            q1, med, q3 = np.percentile(ys, [25, 50, 75], axis=0)
+            ax.plot(GRID, med, label=c, color=colors(i % 10))
+            ax.fill_between(GRID, q1, q3, color=colors(i % 10), alpha=0.15)
+        ax.set_yscale("log")
+        ax.set_title(problem, fontsize=9)
+        ax.set_xlabel("fraction of budget", fontsize=8)
+        ax.set_ylabel("normalised regret", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in list(axes.flat)[len(problems) :]:
+        ax.axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8)
+    fig.suptitle(f"Suite {suite}: median and quartiles over seeds", fontsize=11)
+    fig.tight_layout(rect=(0, 0.05, 1, 0.97))
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    name = f"{suite}.png"
+    fig.savefig(plot_dir / name, dpi=90)
+    plt.close(fig)
+    return name
+
+
+def write_report(out_dir: Path) -> Path:
+    from benchmarks.runner import RESULTS_FILE
+
+    records = load(out_dir / RESULTS_FILE)
+    suites = [s for s in ("sf", "mf", "pbt", "overhead") if any(r["suite"] == s for r in records)]
+    errors = [r for r in records if r.get("error") is not None]
+    parts = ["# Benchmark report\n"]
+    commands = out_dir / "commands.txt"
+    if commands.exists():
+        parts += ["Produced by:\n", "```", commands.read_text().strip(), "```\n"]
+    parts += [suite_report(records, s, out_dir / "plots") for s in suites]
+    if errors:
+        parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")
+    report = out_dir / "report.md"
+    report.write_text("\n".join(parts))
+    return report

@@ -1,0 +1,95 @@
+"""The smoke version of every suite runs end to end (this is what CI runs)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from benchmarks.__main__ import main
+from benchmarks.contenders import contenders
+from benchmarks.problems import problems
+from benchmarks.runner import run_task
+from benchmarks.runner import Task
+
+SMOKE = {
+    "sf": "random,tpe,cmaes,hyperopt-native,smac-native",  # GP: see overhead
+    "mf": "random,tpe+hb,random+hb",
+    "pbt": "random,tpe+hb",
+    "overhead": "random,tpe,gp,cmaes",
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("suite", list(SMOKE))
+def test_smoke_suite(suite: str, tmp_path: Path) -> None:
+    assert (
+        main(
+            [
+                "run",
+                "--suite",
+                suite,
+                "--smoke",
+                "--seeds",
+                "1",
+                "--samplers",
+                SMOKE[suite],
+                "--out",
+                str(tmp_path),
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert records and all(r["error"] is None for r in records)
+    assert {r["contender"] for r in records} == set(SMOKE[suite].split(","))
+    report = (tmp_path / "report.md").read_text()
+    assert f"## Suite `{suite}`" in report
+    assert "python -m benchmarks run --suite" in report
+    if suite != "overhead":
+        assert (tmp_path / "plots" / f"{suite}.png").exists()
+        for r in records:
+            spent = sum(t[0] for t in r["trials"])
+            unit = r["max_fidelity"] or 1
+            assert r["budget"] <= spent < r["budget"] + unit  # stops once the budget is spent
+    # A second invocation resumes: nothing is run again.
+    before = (tmp_path / "results.jsonl").read_text()
+    main(
+        [
+            "run",
+            "--suite",
+            suite,
+            "--smoke",
+            "--seeds",
+            "1",
+            "--samplers",
+            SMOKE[suite],
+            "--out",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    assert (tmp_path / "results.jsonl").read_text() == before
+
+
+def test_hyperband_cost_is_counted_in_fidelity_units() -> None:
+    problem = next(p for p in problems("mf") if p.name == "mlp_digits")
+    record = run_task(Task(problem=problem, contender="random+hb", seed=0, budget=81))
+    assert record["error"] is None
+    pruned = [t for t in record["trials"] if t[3] == "P"]
+    complete = [t for t in record["trials"] if t[3] == "C"]
+    assert all(t[0] == 27 for t in complete)
+    assert all(1 <= t[0] < 27 for t in pruned)
+    assert sum(t[0] for t in record["trials"]) >= 81
+
+
+def test_contenders_apply_where_they_should() -> None:
+    known = contenders()
+    svc = next(p for p in problems("sf") if p.name == "svc_digits")
+    bbob = next(p for p in problems("sf") if p.name.startswith("bbob"))
+    mlp = next(p for p in problems("mf") if p.name == "mlp_digits")
+    assert not known["cmaes"].applies_to(svc) and known["cmaes"].applies_to(bbob)
+    assert not known["hyperopt-native"].applies_to(svc)
+    assert not known["tpe+hb"].applies_to(bbob) and known["tpe+hb"].applies_to(mlp)

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from benchmarks.report import incumbent_curve
+from benchmarks.report import load
+from benchmarks.report import regrets
+from benchmarks.report import write_report
+from benchmarks.runner import completed_keys
+
+
+def _rec(contender: str, seed: int, trials: list[list[Any]], **kw: Any) -> dict[str, Any]:
+    base = {
+        "suite": "mf",
+        "problem": "p",
+        "contender": contender,
+        "seed": seed,
+        "budget": 100,
+        "max_fidelity": 10,
+        "optimum": 0.0,
+        "reference": 10.0,
+        "error": None,
+        "trials": trials,
+    }
+    base.update(kw)
+    return base
+
+
+def test_incumbent_is_best_observed_complete_trial_scored_by_true_value() -> None:
+    trials: list[list[Any]] = [
+        [10, 5.0, 6.0, "C"],  # spent 10
+        [3, 0.5, None, "P"],  # pruned: better observed value, but never an incumbent
+        [10, 4.0, 8.0, "C"],  # spent 23: better observed, worse true (noise)
+        [10, 7.0, 1.0, "C"],  # spent 33: worse observed: not chosen
+        [50, 1.0, 2.0, "C"],  # spent 83
+    ]
+    curve = incumbent_curve(_rec("a", 0, trials), [0.05, 0.1, 0.25, 0.5, 1.0])
+    assert curve == [None, 6.0, 8.0, 8.0, 2.0]
+
+
+def test_normalised_regret_uses_known_optimum_and_reference() -> None:
+    recs = [_rec("a", 0, [[10, 5.0, 5.0, "C"]]), _rec("b", 0, [[100, 1.0, 1.0, "C"]])]
+    at = regrets(recs, [0.1, 1.0])
+    np.testing.assert_allclose(at[("p", "a", 0)], [0.5, 0.5])
+    np.testing.assert_allclose(at[("p", "b", 0)], [1.0, 0.1])  # nothing finished at 10%: 1
+
+
+def test_unknown_optimum_falls_back_to_best_found() -> None:
+    recs = [
+        _rec("a", 0, [[10, 5.0, 5.0, "C"]], optimum=None, reference=None),
+        _rec("b", 0, [[10, 3.0, 3.0, "C"]], optimum=None, reference=None),
+    ]
+    at = regrets(recs, [1.0])
+    # optimum = 3 (best found), reference = median of first complete values = 4
+    assert at[("p", "b", 0)][0] == pytest.approx(0.0)
+    assert at[("p", "a", 0)][0] == pytest.approx(2.0)
+
+
+def test_resume_skips_only_successful_runs_and_report_keeps_the_last_good(tmp_path: Path) -> None:
+    path = tmp_path / "results.jsonl"
+    good = _rec("a", 0, [[100, 1.0, 1.0, "C"]])
+    failed = _rec("b", 0, [], error="boom")
+    path.write_text(json.dumps(good) + "\n" + json.dumps(failed) + "\n" + '{"cut sho')
+    assert completed_keys(path) == {("mf", "p", "a", 0)}
+    retried = _rec("b", 0, [[100, 2.0, 2.0, "C"]])
+    with path.open("a") as f:
+        f.write("\n" + json.dumps(retried) + "\n")
+    records = load(path)
+    assert {(r["contender"], r["error"]) for r in records} == {("a", None), ("b", None)}
+    report = write_report(tmp_path).read_text()
+    assert "| a |" in report and "| b |" in report
+    assert (tmp_path / "plots" / "mf.png").stat().st_size > 1000
