@@ -76,6 +76,12 @@ def _cmaes(seed: int) -> BaseSampler:
     return optuna.samplers.CmaEsSampler(seed=seed)
 
 
+def _bohb_adaptive(seed: int) -> BaseSampler:
+    from optuna_advanced import BOHBSampler
+
+    return BOHBSampler(seed=seed, adaptive_bandwidth=True)
+
+
 def contenders() -> dict[str, Contender]:
     out = [
         Contender("random", _random),
@@ -84,6 +90,7 @@ def contenders() -> dict[str, Contender]:
         Contender("cmaes", _cmaes, numeric_only=True),
         Contender("random+hb", _random, hyperband=True),
         Contender("tpe+hb", _tpe, hyperband=True),
+        Contender("bohb-adaptive+hb", _bohb_adaptive, hyperband=True),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
         Contender("ax-native", None, native=natives.ax_loop),

@@ -19,9 +19,11 @@ from __future__ import annotations
 from optuna_advanced import pbt
 from optuna_advanced import pruners
 from optuna_advanced import samplers
+from optuna_advanced.samplers import BOHBSampler
 from optuna_advanced.version import __version__
 
 __all__ = [
+    "BOHBSampler",
     "__version__",
     "pbt",
     "pruners",

@@ -1,9 +1,11 @@
 """Samplers of optuna_advanced.
 
 Each algorithm lives in a private package or module (``_bohb/``, ``_forest/``, ``_hyperopt.py``,
-``_ax.py``) and is re-exported here through ``__all__`` when it lands.
+``_ax.py``) and is re-exported here through ``__all__``.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from optuna_advanced.samplers._bohb import BOHBSampler
+
+__all__ = ["BOHBSampler"]

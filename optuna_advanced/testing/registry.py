@@ -70,6 +70,12 @@ def _random_sampler(seed: int | None) -> BaseSampler:
     return optuna.samplers.RandomSampler(seed=seed)
 
 
+def _bohb_sampler(seed: int | None) -> BaseSampler:
+    from optuna_advanced.samplers import BOHBSampler
+
+    return BOHBSampler(seed=seed)
+
+
 def _successive_halving_pruner() -> BasePruner:
     return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
 
@@ -88,6 +94,7 @@ SAMPLERS: dict[str, SamplerEntry] = {
             multi_objective=True,
             control=True,
         ),
+        SamplerEntry("BOHBSampler", _bohb_sampler, relative=True, multi_objective=False),
     ]
 }
 
