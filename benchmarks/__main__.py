@@ -94,6 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--jobs", type=int, default=2, help="worker processes (one run each)")
     run.add_argument("--smoke", action="store_true", help="one problem per family, 10%% budget")
     run.add_argument("--no-progress", action="store_true")
+    par = sub.add_parser("parallel", help="1 vs N worker processes on one JournalStorage")
+    par.add_argument("--problem", default="mfh3_good")
+    par.add_argument("--samplers", default="BOHBSampler+hb")
+    par.add_argument("--workers", default="1,4")
+    par.add_argument("--seeds", type=int, default=5)
+    par.add_argument("--seconds-per-unit", type=float, default=0.01)
+    par.add_argument("--budget", type=int, help="fidelity units (default: the problem's)")
+    par.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
     report.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
@@ -101,6 +109,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "report":
         path = write_report(args.dir)
         print(path.read_text())
+        return 0
+
+    if args.command == "parallel":
+        from benchmarks import parallel
+
+        _record_command(args.out, sys.argv[1:] if argv is None else argv)
+        records = [
+            parallel.run_parallel(
+                args.problem, name, seed, int(n), args.seconds_per_unit, args.budget
+            )
+            for name in args.samplers.split(",")
+            for n in args.workers.split(",")
+            for seed in range(args.seeds)
+        ]
+        parallel.write(records, args.out)
+        print(parallel.summarise(records))
+        write_report(args.out)
         return 0
 
     known = contenders()

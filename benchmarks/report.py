@@ -256,7 +256,8 @@ def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
 def write_report(out_dir: Path) -> Path:
     from benchmarks.runner import RESULTS_FILE
 
-    records = load(out_dir / RESULTS_FILE)
+    results = out_dir / RESULTS_FILE
+    records = load(results) if results.exists() else []
     suites = [s for s in ("sf", "mf", "pbt", "overhead") if any(r["suite"] == s for r in records)]
     errors = [r for r in records if r.get("error") is not None]
     parts = ["# Benchmark report\n"]
@@ -264,6 +265,15 @@ def write_report(out_dir: Path) -> Path:
     if commands.exists():
         parts += ["Produced by:\n", "```", commands.read_text().strip(), "```\n"]
     parts += [suite_report(records, s, out_dir / "plots") for s in suites]
+    parallel_path = out_dir / "parallel.jsonl"
+    if parallel_path.exists():
+        from benchmarks.parallel import summarise
+
+        runs = [json.loads(x) for x in parallel_path.read_text().splitlines() if x.strip()]
+        parts += [
+            "## Parallel workers (JournalStorage, simulated training time)\n",
+            summarise(runs),
+        ]
     if errors:
         parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")
     report = out_dir / "report.md"

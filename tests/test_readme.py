@@ -29,3 +29,11 @@ def test_readme_conformance_example_passes(pytester: pytest.Pytester) -> None:
     outcomes = result.parseoutcomes()
     assert outcomes.get("failed", 0) == 0, result.outlines[-30:]
     assert outcomes.get("passed", 0) > 60
+
+
+def test_readme_bohb_quickstart_runs() -> None:
+    (block,) = [b for b in _python_blocks() if "BOHBSampler(seed=0)" in b]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    study = namespace["study"]
+    assert abs(study.best_params["x"] - 1) < 0.5  # type: ignore[attr-defined]

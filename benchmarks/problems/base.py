@@ -22,8 +22,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.distributions import CategoricalDistribution
@@ -82,3 +84,16 @@ def suggest_all(trial: optuna.Trial, space: dict[str, BaseDistribution]) -> dict
         else:
             raise TypeError(f"Unsupported distribution {dist!r}")
     return params
+
+
+@lru_cache(maxsize=1)
+def digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's digits, scaled to [0, 1], with a fixed stratified 70/30 split."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    x, y = load_digits(return_X_y=True)
+    x_train, x_valid, y_train, y_valid = train_test_split(
+        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
+    )
+    return x_train, x_valid, y_train, y_valid

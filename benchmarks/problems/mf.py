@@ -18,7 +18,6 @@ The two training problems have no known optimum: the report uses the best value 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 import warnings
 
@@ -27,6 +26,7 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.distributions import FloatDistribution
 
+from benchmarks.problems.base import digits_split
 from benchmarks.problems.base import Problem
 from benchmarks.problems.base import suggest_all
 
@@ -68,28 +68,22 @@ def _value(result: Any) -> float:
     return float(getattr(value, "value", value))
 
 
-@lru_cache(maxsize=1)
-def _digits_split() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
+class _DigitsTrainer:
+    """A training problem on the digits split; no known optimum."""
 
-    x, y = load_digits(return_X_y=True)
-    x_train, x_valid, y_train, y_valid = train_test_split(
-        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
-    )
-    return x_train, x_valid, y_train, y_valid
-
-
-class MLPDigits:
-    """Validation error of an MLP after each ``partial_fit`` epoch (27 epochs)."""
-
-    max_fidelity = 27
+    max_fidelity: int
 
     def __init__(self, seed: int) -> None:
         self._seed = seed
-        self._data = _digits_split()
+        self._data = digits_split()
         self.optimum = None
         self.reference = None
+
+
+class MLPDigits(_DigitsTrainer):
+    """Validation error of an MLP after each ``partial_fit`` epoch (27 epochs)."""
+
+    max_fidelity = 27
 
     def __call__(self, trial: optuna.Trial) -> float:
         from sklearn.exceptions import ConvergenceWarning
@@ -120,17 +114,11 @@ class MLPDigits:
         return error
 
 
-class HGBDigits:
+class HGBDigits(_DigitsTrainer):
     """Validation error of gradient boosting with ``max_iter`` as the fidelity."""
 
     max_fidelity = 27
     steps = (1, 3, 9, 27)
-
-    def __init__(self, seed: int) -> None:
-        self._seed = seed
-        self._data = _digits_split()
-        self.optimum = None
-        self.reference = None
 
     def __call__(self, trial: optuna.Trial) -> float:
         from sklearn.ensemble import HistGradientBoostingClassifier

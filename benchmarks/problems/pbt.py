@@ -17,7 +17,6 @@ are measured with. Cost is the number of training steps, as in the ``mf`` suite.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -25,6 +24,7 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.distributions import FloatDistribution
 
+from benchmarks.problems.base import digits_split
 from benchmarks.problems.base import Problem
 from benchmarks.problems.base import suggest_all
 
@@ -81,18 +81,6 @@ class PBTToy(Trainer):
         return {"theta": theta}, float(np.sum(theta**2))
 
 
-@lru_cache(maxsize=1)
-def _digits() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    x, y = load_digits(return_X_y=True)
-    x_train, x_valid, y_train, y_valid = train_test_split(
-        x / 16.0, y, test_size=0.3, random_state=0, stratify=y
-    )
-    return x_train, x_valid, y_train, y_valid
-
-
 class MLPDigitsNumpy(Trainer):
     max_fidelity = 30
     n_hidden = 64
@@ -116,7 +104,7 @@ class MLPDigitsNumpy(Trainer):
         return {"weights": weights, "velocity": velocity, "rng": rng, "epoch": 0}
 
     def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
-        x_train, x_valid, y_train, y_valid = _digits()
+        x_train, x_valid, y_train, y_valid = digits_split()
         w = {k: v.copy() for k, v in state["weights"].items()}
         vel = {k: v.copy() for k, v in state["velocity"].items()}
         rng = np.random.default_rng(state["rng"].integers(2**63))
@@ -162,19 +150,12 @@ def _gradients(w: dict[str, np.ndarray], x: np.ndarray, onehot: np.ndarray) -> d
 def problems() -> list[Problem]:
     return [
         Problem(
-            name="pbt_toy",
+            name=name,
             suite="pbt",
-            build=PBTToy,
-            budget=10 * PBTToy.max_fidelity,
-            max_fidelity=PBTToy.max_fidelity,
+            build=trainer,
+            budget=10 * trainer.max_fidelity,  # a population of 10 trained to the end
+            max_fidelity=trainer.max_fidelity,
             numeric_only=True,
-        ),
-        Problem(
-            name="pbt_mlp_digits",
-            suite="pbt",
-            build=MLPDigitsNumpy,
-            budget=10 * MLPDigitsNumpy.max_fidelity,
-            max_fidelity=MLPDigitsNumpy.max_fidelity,
-            numeric_only=True,
-        ),
+        )
+        for name, trainer in (("pbt_toy", PBTToy), ("pbt_mlp_digits", MLPDigitsNumpy))
     ]

@@ -24,24 +24,9 @@ SMOKE = {
 @pytest.mark.slow
 @pytest.mark.parametrize("suite", list(SMOKE))
 def test_smoke_suite(suite: str, tmp_path: Path) -> None:
-    assert (
-        main(
-            [
-                "run",
-                "--suite",
-                suite,
-                "--smoke",
-                "--seeds",
-                "1",
-                "--samplers",
-                SMOKE[suite],
-                "--out",
-                str(tmp_path),
-                "--no-progress",
-            ]
-        )
-        == 0
-    )
+    args = ["run", "--suite", suite, "--smoke", "--seeds", "1", "--samplers", SMOKE[suite]]
+    args += ["--out", str(tmp_path), "--no-progress"]
+    assert main(args) == 0
     records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert records and all(r["error"] is None for r in records)
     assert {r["contender"] for r in records} == set(SMOKE[suite].split(","))
@@ -56,21 +41,7 @@ def test_smoke_suite(suite: str, tmp_path: Path) -> None:
             assert r["budget"] <= spent < r["budget"] + unit  # stops once the budget is spent
     # A second invocation resumes: nothing is run again.
     before = (tmp_path / "results.jsonl").read_text()
-    main(
-        [
-            "run",
-            "--suite",
-            suite,
-            "--smoke",
-            "--seeds",
-            "1",
-            "--samplers",
-            SMOKE[suite],
-            "--out",
-            str(tmp_path),
-            "--no-progress",
-        ]
-    )
+    main(args)
     assert (tmp_path / "results.jsonl").read_text() == before
 
 
@@ -93,3 +64,40 @@ def test_contenders_apply_where_they_should() -> None:
     assert not known["cmaes"].applies_to(svc) and known["cmaes"].applies_to(bbob)
     assert not known["hyperopt-native"].applies_to(svc)
     assert not known["tpe+hb"].applies_to(bbob) and known["tpe+hb"].applies_to(mlp)
+
+
+@pytest.mark.slow
+def test_parallel_workers_share_one_journal_study(tmp_path: Path) -> None:
+    from benchmarks.parallel import summarise
+
+    assert (
+        main(
+            [
+                "parallel",
+                "--problem",
+                "mfh3_good",
+                "--samplers",
+                "BOHBSampler+hb",
+                "--workers",
+                "1,2",
+                "--seeds",
+                "1",
+                "--seconds-per-unit",
+                "0",
+                "--budget",
+                "400",
+                "--out",
+                str(tmp_path),
+            ]
+        )
+        == 0
+    )
+    runs = [json.loads(x) for x in (tmp_path / "parallel.jsonl").read_text().splitlines()]
+    assert [r["n_workers"] for r in runs] == [1, 2]
+    for r in runs:
+        assert r["exit_codes"] == [0] * r["n_workers"]
+        assert r["n_running_left"] == 0
+        spent = sum(t[0] for t in r["trials"])
+        assert 400 <= spent < 400 + r["n_workers"] * 100  # each worker may finish one trial
+    assert "Speed-up of 2 workers over 1" in summarise(runs)
+    assert "Parallel workers" in (tmp_path / "report.md").read_text()

@@ -121,7 +121,7 @@ def conditional_objective_value(params: dict[str, Any]) -> float:
     if "gamma" in params:
         value += (math.log10(params["gamma"]) + 2) ** 2
     value += params.get("degree", 2) - 2
-    return value + {"rbf": 0.0, "poly": 0.5, "linear": 1.0}[params["kind"]]
+    return float(value + {"rbf": 0.0, "poly": 0.5, "linear": 1.0}[params["kind"]])
 
 
 def test_conditional_space() -> None:
@@ -238,7 +238,9 @@ def test_pending_trials_join_the_bad_set() -> None:
             study.enqueue_trial({"x": 0.2})
             study.ask(dist)
         trials = study.get_trials(deepcopy=False)
-        model = study.sampler._fit(SearchSpace(dist), trials, study)  # type: ignore[attr-defined]
+        sampler = study.sampler
+        assert isinstance(sampler, BOHBSampler)
+        model = sampler._fit(SearchSpace(dist), trials, study)
         assert model is not None
         models[consider_pending] = model
     assert len(models[True].bad.data) == len(models[False].bad.data) + 6
