@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Sequence
 from dataclasses import dataclass
 import math
@@ -290,24 +291,26 @@ def _halving_rungs(pruner: optuna.pruners.BasePruner, top_step: int) -> list[int
 
 def _observations(
     trials: list[FrozenTrial], budgets: list[int], sign: float
-) -> list[tuple[int | str, np.ndarray, np.ndarray]]:
-    """``(budget, trial indices, losses)`` per budget, largest budget first."""
-    out: list[tuple[int | str, np.ndarray, np.ndarray]] = []
+) -> Iterator[tuple[int | str, np.ndarray, np.ndarray]]:
+    """``(budget, trial indices, losses)`` per budget, largest budget first.
+
+    A generator: the caller stops at the first budget with enough points, so a study that
+    reports at hundreds of steps does not pay for the budgets it never models.
+    """
     final = [
         (i, t.value)
         for i, t in enumerate(trials)
         if t.state == TrialState.COMPLETE and not t.intermediate_values and t.value is not None
     ]
     if final:
-        out.append((_FINAL, *_as_arrays(final, sign)))
+        yield (_FINAL, *_as_arrays(final, sign))
     for b in budgets:
         at_b = [
             (i, t.intermediate_values[b])
             for i, t in enumerate(trials)
             if b in t.intermediate_values
         ]
-        out.append((b, *_as_arrays(at_b, sign)))
-    return out
+        yield (b, *_as_arrays(at_b, sign))
 
 
 def _as_arrays(pairs: list[tuple[int, float]], sign: float) -> tuple[np.ndarray, np.ndarray]:
