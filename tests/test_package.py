@@ -12,7 +12,7 @@ import pytest
 
 import optuna_advanced
 
-HEAVY = ("hyperopt", "ax", "torch", "matplotlib", "pytest", "botorch", "pandas")
+HEAVY = ("hyperopt", "ax", "torch", "matplotlib", "pytest", "botorch", "pandas", "scipy.stats")
 PROBE = """
 import json, sys, time
 t = time.perf_counter()

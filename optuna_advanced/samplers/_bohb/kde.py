@@ -27,8 +27,6 @@ Three deliberate differences from HpBandSter, all for robustness:
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
-from scipy.stats import truncnorm
 
 __all__ = ["ProductKDE", "impute_inactive", "normal_reference_bandwidth", "propose"]
 
@@ -84,7 +82,9 @@ class ProductKDE:
                 continue  # one choice: the kernel is 1 everywhere
             with np.errstate(divide="ignore"):
                 log_k += np.where(same, np.log1p(-h), np.log(h / (levels - 1)))
-        out: np.ndarray = np.maximum(logsumexp(log_k, axis=1) - np.log(len(self.data)), _LOG_FLOOR)
+        peak = log_k.max(axis=1, keepdims=True)
+        log_sum = peak[:, 0] + np.log(np.exp(log_k - peak).sum(axis=1))
+        out: np.ndarray = np.maximum(log_sum - np.log(len(self.data)), _LOG_FLOOR)
         return out
 
 
@@ -129,10 +129,25 @@ def propose(
             keep = rng.uniform(size=num_samples) < 1.0 - bw
             cands[:, j] = np.where(keep, m, rng.randint(0, good.n_levels[j], size=num_samples))
         else:
-            scale = bandwidth_factor * bw
-            cands[:, j] = truncnorm.rvs(
-                -m / scale, (1.0 - m) / scale, loc=m, scale=scale, random_state=rng
-            )
+            cands[:, j] = _truncated_normal(m, bandwidth_factor * bw, rng)
     scores = good.log_pdf(cands) - bad.log_pdf(cands)
     best = int(np.argmax(scores))
     return cands[best], float(scores[best])
+
+
+def _truncated_normal(mean: np.ndarray, scale: float, rng: np.random.RandomState) -> np.ndarray:
+    """Normal(mean, scale) truncated to [0, 1], by inverting the CDF.
+
+    ``mean`` lies in [0, 1], so the interval always contains the mode and ``ndtri`` is never
+    asked for both ends in one far tail. scipy.special is imported here, not at module import,
+    to keep ``import optuna_advanced`` light.
+    """
+    from scipy.special import ndtr
+    from scipy.special import ndtri
+
+    lo = ndtr((0.0 - mean) / scale)
+    hi = ndtr((1.0 - mean) / scale)
+    u = lo + rng.uniform(size=len(mean)) * (hi - lo)
+    u = np.clip(u, np.finfo(float).tiny, 1.0 - np.finfo(float).eps)
+    out: np.ndarray = np.clip(mean + scale * ndtri(u), 0.0, 1.0)
+    return out
