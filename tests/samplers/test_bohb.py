@@ -268,3 +268,28 @@ def test_multi_objective_is_refused_clearly() -> None:
     study = optuna.create_study(directions=["minimize", "minimize"], sampler=BOHBSampler())
     with pytest.raises(ValueError, match="multi-objective"):
         study.optimize(lambda t: (t.suggest_float("x", 0, 1), 0.0), n_trials=1)
+
+
+def test_define_by_run_changes_do_not_break_sampling() -> None:
+    study = _study(optuna.pruners.HyperbandPruner(min_resource=1, max_resource=9))
+
+    # Optuna's storages refuse a changed kind or changed categorical choices for a name; ranges
+    # may change, and new parameters may appear.
+    def objective(trial: optuna.Trial, low: float, high: int, extra: bool) -> float:
+        c = trial.suggest_categorical("c", ["a", "bb"])
+        n = trial.suggest_int("n", 0, high)
+        x = trial.suggest_float("x", low, 1)
+        y = trial.suggest_float("y", 0, 1) if extra else 0.0
+        for step in (1, 3, 9):
+            trial.report(x**2 + y + n + len(c) + 1 / step, step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return x**2 + y + n + len(c)
+
+    study.optimize(lambda t: objective(t, -1.0, 10, False), n_trials=40)
+    study.optimize(lambda t: objective(t, 0.5, 3, True), n_trials=40)  # ranges move, y appears
+    assert all(t.state != TrialState.FAIL for t in study.trials)
+    for t in study.trials[40:]:
+        assert_params_valid(t)
+        assert t.params["n"] <= 3 and t.params["x"] >= 0.5 and "y" in t.params
+    assert Counter(t.user_attrs["bohb:source"] for t in study.trials[40:])["model"] > 5
