@@ -175,6 +175,21 @@ class SamplerConformanceTestCase:
         second = _params(_run(sampler_factory(0), self.n_trials))
         assert first == second
 
+    def test_same_seed_same_params_under_hyperband(self, sampler_factory: SamplerFactory) -> None:
+        # Pruning feeds intermediate values back into samplers that read them (BOHB). The study
+        # name is fixed because Hyperband assigns brackets by hashing it.
+        def run() -> list[dict[str, Any]]:
+            study = optuna.create_study(
+                study_name="conformance",
+                sampler=sampler_factory(0),
+                pruner=optuna.pruners.HyperbandPruner(min_resource=1, max_resource=9),
+            )
+            study.optimize(pruning_objective, n_trials=2 * self.n_trials)
+            assert any(t.state == TrialState.PRUNED for t in study.trials)
+            return _params(study)
+
+        assert run() == run()
+
     def test_different_seed_different_params(self, sampler_factory: SamplerFactory) -> None:
         first = _params(_run(sampler_factory(0), self.n_trials))
         second = _params(_run(sampler_factory(1), self.n_trials))
