@@ -28,6 +28,7 @@ from benchmarks.contenders import contenders
 from benchmarks.problems import problems
 from benchmarks.runner import _record_trial
 from benchmarks.runner import trial_cost
+from optuna_advanced._space import value_in_distribution
 
 PARALLEL_FILE = "parallel.jsonl"
 
@@ -123,6 +124,11 @@ def run_parallel(
         "exit_codes": [p.exitcode for p in procs],
         "n_trials": len(trials),
         "n_running_left": sum(t.state == TrialState.RUNNING for t in trials),
+        "n_invalid_params": sum(
+            not value_in_distribution(t.distributions[k], v)
+            for t in trials
+            for k, v in t.params.items()
+        ),
         "trials": [_record_trial(t, problem.max_fidelity) for _, t in done],
         "finish_times": [stamp - start for stamp, _ in done],
     }
@@ -143,14 +149,19 @@ def summarise(records: list[dict[str, Any]]) -> str:
         final = [float(v[0]) for v in at.values()]
         wall = float(np.median([r["wall_time"] for r in recs]))
         walls[(problem, contender, n)] = wall
-        ok = all(r["exit_codes"] == [0] * n and r["n_running_left"] == 0 for r in recs)
+        ok = all(
+            r["exit_codes"] == [0] * n
+            and r["n_running_left"] == 0
+            and r.get("n_invalid_params", 0) == 0
+            for r in recs
+        )
         rows.append(
             f"| {problem} | {contender} | {n} | {len(recs)} | {np.mean(final):.3f} | "
             f"{wall:.1f} s | {'yes' if ok else 'NO'} |"
         )
     lines = [
         "| problem | contender | workers | seeds | mean regret@100% | median wall time | "
-        "all workers ok, no trial left running |",
+        "workers ok, none left running, all params valid |",
         "|---|---|---|---|---|---|---|",
         *rows,
         "",

@@ -37,7 +37,7 @@ from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 from optuna.trial import FrozenTrial
 
-__all__ = ["SearchSpace", "latest_search_space"]
+__all__ = ["SearchSpace", "latest_search_space", "value_in_distribution"]
 
 RandomState = np.random.RandomState | np.random.Generator
 
@@ -211,3 +211,26 @@ def latest_search_space(trials: Iterable[FrozenTrial]) -> dict[str, BaseDistribu
             if name not in latest or trial.number >= latest[name][0]:
                 latest[name] = (trial.number, dist)
     return {name: latest[name][1] for name in sorted(latest)}
+
+
+def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:
+    """Whether ``value`` is a plain Python value that ``dist`` can take.
+
+    Unlike ``dist._contains``, the step check tolerates the rounding error of ``low + k * step``
+    at large magnitudes (Optuna's own check rejects ``high`` of ``[131072, 131072.001]`` with
+    step 0.001, for example).
+    """
+    if isinstance(dist, CategoricalDistribution):
+        return any(value is c or value == c for c in dist.choices)
+    if isinstance(dist, IntDistribution):
+        if type(value) is not int:
+            return False
+    elif not (isinstance(dist, FloatDistribution) and type(value) is float):
+        return False
+    if not dist.low <= value <= dist.high:
+        return False
+    if dist.step is None:
+        return True
+    k = round((value - dist.low) / dist.step)
+    scale = max(1.0, abs(dist.low), abs(dist.high))
+    return bool(abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale)

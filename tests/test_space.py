@@ -17,7 +17,7 @@ import pytest
 
 from optuna_advanced._space import latest_search_space
 from optuna_advanced._space import SearchSpace
-from optuna_advanced.testing.conformance import value_in_distribution
+from optuna_advanced._space import value_in_distribution
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
 

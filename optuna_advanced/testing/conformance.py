@@ -26,9 +26,7 @@ from typing import Any
 
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
-from optuna.distributions import IntDistribution
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 from optuna.storages import JournalStorage
@@ -36,6 +34,8 @@ from optuna.storages.journal import JournalFileBackend
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 import pytest
+
+from optuna_advanced._space import value_in_distribution
 
 __all__ = [
     "PrunerContractTestCase",
@@ -78,29 +78,6 @@ def pruning_objective(trial: optuna.Trial) -> float:
         if trial.should_prune():
             raise optuna.TrialPruned()
     return value
-
-
-def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:
-    """Whether ``value`` is a plain Python value that ``dist`` can take.
-
-    Unlike ``dist._contains``, the step check tolerates the rounding error of ``low + k * step``
-    at large magnitudes (Optuna's own check rejects ``high`` of ``[131072, 131072.001]`` with
-    step 0.001, for example).
-    """
-    if isinstance(dist, CategoricalDistribution):
-        return any(value is c or value == c for c in dist.choices)
-    if isinstance(dist, IntDistribution):
-        if type(value) is not int:
-            return False
-    elif not (isinstance(dist, FloatDistribution) and type(value) is float):
-        return False
-    if not dist.low <= value <= dist.high:
-        return False
-    if dist.step is None:
-        return True
-    k = round((value - dist.low) / dist.step)
-    scale = max(1.0, abs(dist.low), abs(dist.high))
-    return bool(abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale)
 
 
 def assert_params_valid(trial: FrozenTrial) -> None:

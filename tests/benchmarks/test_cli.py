@@ -97,6 +97,7 @@ def test_parallel_workers_share_one_journal_study(tmp_path: Path) -> None:
     for r in runs:
         assert r["exit_codes"] == [0] * r["n_workers"]
         assert r["n_running_left"] == 0
+        assert r["n_invalid_params"] == 0
         spent = sum(t[0] for t in r["trials"])
         assert 400 <= spent < 400 + r["n_workers"] * 100  # each worker may finish one trial
     assert "Speed-up of 2 workers over 1" in summarise(runs)
