@@ -12,6 +12,8 @@ Names:
         max_resource=<problem's max fidelity>, reduction_factor=3)`` (``mf``/``pbt`` only).
     ``<registry name>`` and ``<registry name>+hb``: every sampler of
         ``optuna_advanced.testing.registry.SAMPLERS`` that the pack ships.
+    ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
+        (``adaptive_bandwidth=False``), for comparison with the default.
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
         facade and Ax's ``Client`` (optional ``bench`` extra; static spaces only).
 """
@@ -76,10 +78,10 @@ def _cmaes(seed: int) -> BaseSampler:
     return optuna.samplers.CmaEsSampler(seed=seed)
 
 
-def _bohb_adaptive(seed: int) -> BaseSampler:
+def _bohb_paper(seed: int) -> BaseSampler:
     from optuna_advanced import BOHBSampler
 
-    return BOHBSampler(seed=seed, adaptive_bandwidth=True)
+    return BOHBSampler(seed=seed, adaptive_bandwidth=False)
 
 
 def contenders() -> dict[str, Contender]:
@@ -90,7 +92,7 @@ def contenders() -> dict[str, Contender]:
         Contender("cmaes", _cmaes, numeric_only=True),
         Contender("random+hb", _random, hyperband=True),
         Contender("tpe+hb", _tpe, hyperband=True),
-        Contender("bohb-adaptive+hb", _bohb_adaptive, hyperband=True),
+        Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
         Contender("ax-native", None, native=natives.ax_loop),

@@ -105,6 +105,9 @@ def run_task(task: Task) -> dict[str, Any]:
         record["reference"] = getattr(objective, "reference", None)
         sampler = contender.sampler(seed) if contender.sampler else None
         study = optuna.create_study(
+            # HyperbandPruner assigns brackets by hashing the study name: a fixed name makes runs
+            # reproducible and gives every contender the same brackets on a (problem, seed).
+            study_name=f"{problem.name}-seed{seed}",
             sampler=sampler or optuna.samplers.RandomSampler(seed=seed),
             pruner=contender.pruner(problem) or optuna.pruners.NopPruner(),
         )

@@ -102,3 +102,11 @@ def test_parallel_workers_share_one_journal_study(tmp_path: Path) -> None:
         assert 400 <= spent < 400 + r["n_workers"] * 100  # each worker may finish one trial
     assert "Speed-up of 2 workers over 1" in summarise(runs)
     assert "Parallel workers" in (tmp_path / "report.md").read_text()
+
+
+def test_runs_are_reproducible_under_hyperband() -> None:
+    problem = next(p for p in problems("mf") if p.name == "mfh3_good")
+    task = Task(problem=problem, contender="BOHBSampler+hb", seed=0, budget=600)
+    first, second = run_task(task), run_task(task)
+    assert first["error"] is None and first["trials"] == second["trials"]
+    assert any(t[3] == "P" for t in first["trials"])

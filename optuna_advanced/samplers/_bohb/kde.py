@@ -21,7 +21,9 @@ Three deliberate differences from HpBandSter, all for robustness:
 * densities are compared in log space, clamped at ``log(1e-32)`` as the reference clamps them;
 * the bandwidth floor may differ per column: the sampler floors integer and stepped columns at
   one grid cell, otherwise a good set that agrees on one integer collapses the kernel to
-  ``min_bandwidth`` and candidates can never reach the neighbouring integer.
+  ``min_bandwidth`` and candidates can never reach the neighbouring integer; by default it also
+  floors every column at a value that shrinks with the number of points (see
+  ``BOHBSampler(adaptive_bandwidth=...)``).
 """
 
 from __future__ import annotations
