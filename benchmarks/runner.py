@@ -132,15 +132,6 @@ def run_task(task: Task) -> dict[str, Any]:
     return record
 
 
-def _init_worker() -> None:
-    try:
-        import torch
-
-        torch.set_num_threads(1)
-    except ImportError:
-        pass
-
-
 def completed_keys(path: Path) -> set[tuple[str, str, str, int]]:
     keys: set[tuple[str, str, str, int]] = set()
     if not path.exists():
@@ -164,8 +155,9 @@ def run_tasks(tasks: Iterable[Task], out_dir: Path, jobs: int, progress: bool = 
     done = completed_keys(path)
     todo = [t for t in tasks if t.key not in done]
     todo.sort(key=lambda t: -_WEIGHT.get(t.contender, 1) * t.budget)
-    # Read by every worker interpreter at start-up: SMAC3 is reproducible only with a fixed
-    # hash seed, and one process per run must not start a thread per core.
+    # Read by every worker interpreter at start-up (torch included, so workers need not import
+    # it): SMAC3 is reproducible only with a fixed hash seed, and one process per run must not
+    # start a thread per core.
     for var, value in {
         "PYTHONHASHSEED": "0",
         "OMP_NUM_THREADS": "1",
@@ -180,7 +172,7 @@ def run_tasks(tasks: Iterable[Task], out_dir: Path, jobs: int, progress: bool = 
 
         bar = tqdm(total=len(todo), desc=f"{len(done)} done before, running", unit="run")
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(processes=jobs, initializer=_init_worker, maxtasksperchild=1) as pool:
+    with ctx.Pool(processes=jobs, maxtasksperchild=1) as pool:
         with path.open("a") as f:
             for record in pool.imap_unordered(run_task, todo):
                 f.write(json.dumps(record) + "\n")
