@@ -26,7 +26,7 @@ from optuna.trial import TrialState
 
 from benchmarks.contenders import contenders
 from benchmarks.problems import problems
-from benchmarks.runner import _record_trial
+from benchmarks.runner import record_trial
 from benchmarks.runner import trial_cost
 from optuna_advanced._space import value_in_distribution
 
@@ -129,7 +129,7 @@ def run_parallel(
             for t in trials
             for k, v in t.params.items()
         ),
-        "trials": [_record_trial(t, problem.max_fidelity) for _, t in done],
+        "trials": [record_trial(t, problem.max_fidelity) for _, t in done],
         "finish_times": [stamp - start for stamp, _ in done],
     }
 

@@ -59,7 +59,7 @@ def trial_cost(trial: FrozenTrial, max_fidelity: int | None) -> int:
     return max_fidelity if trial.state == TrialState.COMPLETE else 0
 
 
-def _record_trial(trial: FrozenTrial, max_fidelity: int | None) -> list[Any]:
+def record_trial(trial: FrozenTrial, max_fidelity: int | None) -> list[Any]:
     value: float | None = trial.value
     if trial.state == TrialState.PRUNED and trial.intermediate_values:
         value = trial.intermediate_values[max(trial.intermediate_values)]
@@ -125,7 +125,7 @@ def run_task(task: Task) -> dict[str, Any]:
         else:
             while not done():
                 study.optimize(objective, n_trials=1, catch=(Exception,))
-        record["trials"] = [_record_trial(t, problem.max_fidelity) for t in study.trials]
+        record["trials"] = [record_trial(t, problem.max_fidelity) for t in study.trials]
     except Exception:
         record["error"] = traceback.format_exc(limit=5)
     record["wall_time"] = time.perf_counter() - start

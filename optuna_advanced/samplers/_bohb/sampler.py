@@ -66,9 +66,9 @@ class BOHBSampler(BaseSampler):
     (``adaptive_bandwidth``, measured below). Pending configurations
     (``consider_pending=True``): RUNNING trials that have not reached the model's budget are
     added to the bad set, constant-liar style, so parallel workers do not pile onto the same
-    region. Inactive (conditional) values are imputed from a
-    random active row, as in HpBandSter. Parameters absent from every earlier trial are
-    sampled uniformly at random (log-uniformly on log scales).
+    region. Inactive (conditional) values are imputed from a random active row, as in
+    HpBandSter. Parameters absent from every earlier trial are sampled uniformly at random
+    (log-uniformly on log scales).
 
     The sampler keeps no state but its random generator: the models are rebuilt from storage
     at every ask (cheap: a few array operations), so any number of processes may share a
@@ -219,7 +219,6 @@ class BOHBSampler(BaseSampler):
         d = len(space)
         min_points = max(self._min_points_in_model or d + 1, d + 1)
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
-        x = space.encode_trials(trials)
         observations = _observations(trials, _budgets(study.pruner, trials), sign)
         for budget, rows, losses in observations:
             n = len(rows)
@@ -240,6 +239,7 @@ class BOHBSampler(BaseSampler):
                     if t.state == TrialState.RUNNING and t.params and i not in observed
                 ]
                 bad_rows = np.concatenate([bad_rows, np.asarray(pending, dtype=np.int64)])
+            x = space.encode_trials(trials)  # only once a budget qualifies
             levels = space.n_levels * space.is_categorical  # numeric grids stay numeric
             good = impute_inactive(x[good_rows], levels, self._rng)
             bad = impute_inactive(x[bad_rows], levels, self._rng)
