@@ -12,6 +12,9 @@ Names:
         max_resource=<problem's max fidelity>, reduction_factor=3)`` (``mf``/``pbt`` only).
     ``<registry name>`` and ``<registry name>+hb``: every sampler of
         ``optuna_advanced.testing.registry.SAMPLERS`` that the pack ships.
+    ``<registry name>+bohb``: with ``optuna_advanced.BOHBPruner`` (same rungs and bracket
+        sizes as ``+hb``, brackets filled in turn, most aggressive first).
+    ``tpe+bohb``: TPESampler with ``BOHBPruner``, to separate the pruner's effect.
     ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
         (``adaptive_bandwidth=False``), for comparison with the default.
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
@@ -41,6 +44,7 @@ class Contender:
     name: str
     sampler: SamplerBuilder | None
     hyperband: bool = False
+    bohb_pruner: bool = False
     native: NativeLoop | None = None
     numeric_only: bool = False
 
@@ -57,6 +61,12 @@ class Contender:
         if not self.hyperband:
             return None
         assert problem.max_fidelity is not None
+        if self.bohb_pruner:
+            from optuna_advanced import BOHBPruner
+
+            return BOHBPruner(
+                min_resource=1, max_resource=problem.max_fidelity, reduction_factor=3
+            )
         return optuna.pruners.HyperbandPruner(
             min_resource=1, max_resource=problem.max_fidelity, reduction_factor=3
         )
@@ -92,6 +102,7 @@ def contenders() -> dict[str, Contender]:
         Contender("cmaes", _cmaes, numeric_only=True),
         Contender("random+hb", _random, hyperband=True),
         Contender("tpe+hb", _tpe, hyperband=True),
+        Contender("tpe+bohb", _tpe, hyperband=True, bohb_pruner=True),
         Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
@@ -102,6 +113,9 @@ def contenders() -> dict[str, Contender]:
             continue
         out.append(Contender(entry.name, entry.factory))
         out.append(Contender(f"{entry.name}+hb", entry.factory, hyperband=True))
+        out.append(
+            Contender(f"{entry.name}+bohb", entry.factory, hyperband=True, bohb_pruner=True)
+        )
     return {c.name: c for c in out}
 
 

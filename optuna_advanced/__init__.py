@@ -19,10 +19,12 @@ from __future__ import annotations
 from optuna_advanced import pbt
 from optuna_advanced import pruners
 from optuna_advanced import samplers
+from optuna_advanced.pruners import BOHBPruner
 from optuna_advanced.samplers import BOHBSampler
 from optuna_advanced.version import __version__
 
 __all__ = [
+    "BOHBPruner",
     "BOHBSampler",
     "__version__",
     "pbt",

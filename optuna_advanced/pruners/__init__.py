@@ -5,4 +5,6 @@ Each pruner lives in a private module re-exported here through ``__all__`` when 
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from optuna_advanced.pruners._bohb import BOHBPruner
+
+__all__ = ["BOHBPruner"]

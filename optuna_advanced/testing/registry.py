@@ -84,6 +84,12 @@ def _hyperband_pruner() -> BasePruner:
     return optuna.pruners.HyperbandPruner(min_resource=1, max_resource=9, reduction_factor=3)
 
 
+def _bohb_pruner() -> BasePruner:
+    from optuna_advanced.pruners import BOHBPruner
+
+    return BOHBPruner(min_resource=1, max_resource=9, reduction_factor=3)
+
+
 SAMPLERS: dict[str, SamplerEntry] = {
     e.name: e
     for e in [
@@ -103,5 +109,6 @@ PRUNERS: dict[str, PrunerEntry] = {
     for e in [
         PrunerEntry("optuna.SuccessiveHalvingPruner", _successive_halving_pruner, control=True),
         PrunerEntry("optuna.HyperbandPruner", _hyperband_pruner, control=True),
+        PrunerEntry("BOHBPruner", _bohb_pruner),
     ]
 }
