@@ -274,6 +274,12 @@ def write_report(out_dir: Path) -> Path:
             "## Parallel workers (JournalStorage, simulated training time)\n",
             summarise(runs),
         ]
+    bridges_path = out_dir / "bridges.jsonl"
+    if bridges_path.exists():
+        from benchmarks.bridges import summarise as summarise_bridges
+
+        runs = [json.loads(x) for x in bridges_path.read_text().splitlines() if x.strip()]
+        parts += ["## Bridge overhead (time per suggestion, same run)\n", summarise_bridges(runs)]
     if errors:
         parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")
     report = out_dir / "report.md"

@@ -20,12 +20,16 @@ from optuna_advanced import pbt
 from optuna_advanced import pruners
 from optuna_advanced import samplers
 from optuna_advanced.pruners import BOHBPruner
+from optuna_advanced.samplers import AxSampler
 from optuna_advanced.samplers import BOHBSampler
+from optuna_advanced.samplers import HyperoptSampler
 from optuna_advanced.version import __version__
 
 __all__ = [
+    "AxSampler",
     "BOHBPruner",
     "BOHBSampler",
+    "HyperoptSampler",
     "__version__",
     "pbt",
     "pruners",

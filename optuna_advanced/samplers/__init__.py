@@ -6,6 +6,8 @@ Each algorithm lives in a private package or module (``_bohb/``, ``_forest/``, `
 
 from __future__ import annotations
 
+from optuna_advanced.samplers._ax import AxSampler
 from optuna_advanced.samplers._bohb import BOHBSampler
+from optuna_advanced.samplers._hyperopt import HyperoptSampler
 
-__all__ = ["BOHBSampler"]
+__all__ = ["AxSampler", "BOHBSampler", "HyperoptSampler"]

@@ -76,6 +76,27 @@ def _bohb_sampler(seed: int | None) -> BaseSampler:
     return BOHBSampler(seed=seed)
 
 
+def _hyperopt_tpe_sampler(seed: int | None) -> BaseSampler:
+    from optuna_advanced.samplers import HyperoptSampler
+
+    return HyperoptSampler(algo="tpe", seed=seed)
+
+
+def _hyperopt_anneal_sampler(seed: int | None) -> BaseSampler:
+    from optuna_advanced.samplers import HyperoptSampler
+
+    return HyperoptSampler(algo="anneal", seed=seed)
+
+
+def _ax_sobol_sampler(seed: int | None) -> BaseSampler:
+    # Ax's quasi-random strategy exercises the whole bridge (history -> Client -> Ax trial ->
+    # Optuna params) in milliseconds; the BoTorch strategy is tested in tests/samplers/test_ax.py
+    # (a model-based suggestion takes seconds, too slow for every conformance test).
+    from optuna_advanced.samplers import AxSampler
+
+    return AxSampler(seed=seed, generation_strategy={"method": "random_search"})
+
+
 def _successive_halving_pruner() -> BasePruner:
     return optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
 
@@ -101,6 +122,16 @@ SAMPLERS: dict[str, SamplerEntry] = {
             control=True,
         ),
         SamplerEntry("BOHBSampler", _bohb_sampler, relative=True, multi_objective=False),
+        SamplerEntry(
+            "HyperoptSampler", _hyperopt_tpe_sampler, relative=True, multi_objective=False
+        ),
+        SamplerEntry(
+            "HyperoptSampler(anneal)",
+            _hyperopt_anneal_sampler,
+            relative=True,
+            multi_objective=False,
+        ),
+        SamplerEntry("AxSampler(sobol)", _ax_sobol_sampler, relative=True, multi_objective=True),
     ]
 }
 

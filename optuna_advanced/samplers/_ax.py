@@ -1,0 +1,415 @@
+"""AxSampler: Ax's generation strategies (Sobol, then BoTorch) inside Optuna studies.
+
+At each ask the bridge rebuilds an Ax ``Client`` from the study's storage (parameters from the
+Optuna distributions, objectives from the study's directions, outcome constraints from
+``trial.set_constraint``), attaches the history and asks Ax for one trial. The ``Client`` is
+never the source of truth, so any number of processes can share the study.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from collections.abc import Sequence
+import logging
+import math
+import random
+from typing import Any
+from typing import Literal
+
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.distributions import FloatDistribution
+from optuna.distributions import IntDistribution
+from optuna.samplers import BaseSampler
+from optuna.samplers import RandomSampler
+from optuna.search_space import intersection_search_space
+from optuna.study import Study
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._space import value_in_distribution
+
+_ATTRS = AttrNamespace("ax")
+
+
+def _import_ax() -> Any:
+    try:
+        import ax
+    except ImportError as exc:  # pragma: no cover - exercised only without the extra
+        raise ImportError(
+            "AxSampler needs ax-platform: pip install 'optuna-advanced[ax]'."
+        ) from exc
+    return ax
+
+
+def _objective_names(n: int) -> list[str]:
+    return ["objective"] if n == 1 else [f"objective_{i}" for i in range(n)]
+
+
+def _constraint_metric(i: int) -> str:
+    return f"constraint_{i}"
+
+
+class _Parameter:
+    """One Optuna distribution as one Ax parameter.
+
+    - float and int ranges: ``RangeParameterConfig`` with ``scaling="log"`` for log ranges and
+      ``step_size`` for stepped ones (Ax then treats the grid as an ordered choice).
+    - categorical: an unordered ``ChoiceParameterConfig``; choices that are all strings, all
+      ints or all floats are passed as they are, any other mix (``None``, booleans with
+      numbers, ...) as the strings ``"0"``, ``"1"``, ... of their indices.
+    """
+
+    def __init__(self, name: str, dist: BaseDistribution) -> None:
+        self.name = name
+        self.dist = dist
+        self.by_index = False
+        if isinstance(dist, CategoricalDistribution):
+            kinds = {type(c) for c in dist.choices}
+            self.by_index = not (kinds == {str} or kinds == {int} or kinds == {float})
+
+    def config(self) -> Any:
+        from ax import ChoiceParameterConfig
+        from ax import RangeParameterConfig
+
+        d = self.dist
+        if isinstance(d, CategoricalDistribution):
+            if self.by_index:
+                values: list[Any] = [str(i) for i in range(len(d.choices))]
+                kind: Literal["float", "int", "str"] = "str"
+            else:
+                values = list(d.choices)
+                kind = {str: "str", int: "int", float: "float"}[type(values[0])]  # type: ignore[assignment]
+            return ChoiceParameterConfig(
+                name=self.name, values=values, parameter_type=kind, is_ordered=False
+            )
+        assert isinstance(d, (IntDistribution, FloatDistribution))
+        return RangeParameterConfig(
+            name=self.name,
+            bounds=(d.low, d.high),
+            parameter_type="int" if isinstance(d, IntDistribution) else "float",
+            scaling="log" if d.log else None,
+            step_size=None
+            if d.step is None or (isinstance(d, IntDistribution) and d.step == 1)
+            else d.step,
+        )
+
+    def to_ax(self, value: Any) -> Any:
+        d = self.dist
+        if isinstance(d, CategoricalDistribution) and self.by_index:
+            return str(d.to_internal_repr(value))
+        return value
+
+    def from_ax(self, value: Any) -> Any:
+        d = self.dist
+        if isinstance(d, CategoricalDistribution):
+            if self.by_index:
+                return d.choices[int(value)]
+            return d.choices[int(d.to_internal_repr(value))]
+        assert isinstance(d, (IntDistribution, FloatDistribution))
+        v = min(max(value, d.low), d.high)
+        if d.step is not None:
+            k = round((v - d.low) / d.step)
+            v = min(d.low + k * d.step, d.high)
+        return int(round(v)) if isinstance(d, IntDistribution) else float(v)
+
+
+def ax_parameters(search_space: Mapping[str, BaseDistribution]) -> list[Any]:
+    """The Ax parameter configs the bridge uses for ``search_space`` (see ``_Parameter``)."""
+    return [_Parameter(name, d).config() for name, d in search_space.items()]
+
+
+class AxSampler(BaseSampler):
+    """Ax's Bayesian optimisation (Sobol start, then BoTorch) as an Optuna sampler.
+
+    Built on Ax 1.x's ``Client``. At each ask the sampler builds a ``Client`` with
+    ``random_seed=seed``, configures it from the study (parameters from the distributions,
+    ``"-objective"`` for a minimised objective, one metric per objective of a multi-objective
+    study, and ``"constraint_i <= 0"`` outcome constraints once trials have called Optuna 5's
+    ``trial.set_constraint``), attaches the history and calls ``get_next_trials(max_trials=1)``.
+    With the same seed and history the suggestion is the one a native ``Client`` driven with
+    the same ``attach_trial``/``complete_trial`` calls makes (tested).
+
+    History, translated into Ax's trial statuses:
+
+    - COMPLETE: ``complete_trial`` with its value(s) and constraint values.
+    - FAIL (and COMPLETE with a non-finite value): ``mark_trial_failed``.
+    - PRUNED: the last intermediate value is attached at its step and the trial is marked
+      ``EARLY_STOPPED``, which is how Ax records trials its own early stopping ends (their data
+      is used, as in Ax). Without any intermediate value: ``ABANDONED``.
+    - RUNNING (other workers, with every modelled parameter set): left RUNNING, so Ax treats
+      them as pending points and new suggestions move away from them.
+
+    Ax decides which generation step to use from the experiment's trials. A ``Client`` whose
+    trials were all attached starts at its first node and moves only one node per call, so
+    before generating the sampler lets the strategy move as far as the attached history
+    allows (Sobol's ``MinTrials`` counts attached trials too): a rebuilt ``Client`` then
+    generates from the same node as one that ran since the start.
+
+    Search space: ``search_space`` if given; otherwise the parameters every finished trial
+    shares with the same distribution (Optuna's intersection search space), since Ax models a
+    fixed space. Parameters outside it are drawn uniformly at random (recorded in
+    ``ax:independent``); the first trial of a define-by-run study is therefore random, not Ax's
+    centre point: pass ``search_space`` to get Ax's exact sequence.
+
+    Each trial records ``ax:generation_node`` in its user attributes: the Ax node that chose
+    it (``"CenterOfSearchSpace"``, ``"Sobol"``, ``"MBM"``, ...), or, when Ax has nothing to
+    propose, ``"random:space-exhausted"`` (every point of a finite space already tried) or
+    ``"random:ax-paused"`` (Ax's strategy waits for pending trials); such trials are drawn
+    uniformly at random instead of failing.
+
+    Args:
+        seed: ``Client(random_seed=...)``. ``None`` picks one.
+        search_space: Optional fixed space, modelled from the first trial on.
+        generation_strategy: Keyword arguments for ``Client.configure_generation_strategy``
+            (for example ``{"method": "random_search"}`` or ``{"initialization_budget": 8}``);
+            Ax's default strategy otherwise.
+        quiet: Silence Ax's INFO logging (one line per attached trial).
+
+    Example:
+        >>> import optuna
+        >>> import optuna_advanced
+        >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+        >>> study = optuna.create_study(
+        ...     sampler=optuna_advanced.AxSampler(
+        ...         seed=0, generation_strategy={"method": "random_search"}
+        ...     )
+        ... )
+        >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 2) ** 2, n_trials=8)
+        >>> len(study.trials)
+        8
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        search_space: Mapping[str, BaseDistribution] | None = None,
+        generation_strategy: Mapping[str, Any] | None = None,
+        quiet: bool = True,
+    ) -> None:
+        _import_ax()
+        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._search_space = dict(search_space) if search_space is not None else None
+        self._generation_strategy = dict(generation_strategy or {})
+        self._quiet = quiet
+        self._random = RandomSampler(seed=self._seed)
+
+    def reseed_rng(self) -> None:
+        self._seed = random.SystemRandom().randrange(2**31)
+        self._random.reseed_rng()
+
+    # -- Optuna's sampler interface ------------------------------------------------------------
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        if self._search_space is not None:
+            space = self._search_space
+        else:
+            space = intersection_search_space(
+                study._get_trials(deepcopy=False, use_cache=True), include_pruned=True
+            )
+        return {name: d for name, d in space.items() if not d.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        params = [_Parameter(name, d) for name, d in search_space.items()]
+        trials = study._get_trials(deepcopy=False, use_cache=False)
+        history = [t for t in trials if t.number != trial.number]
+        suggestion, node = self.suggest(params, history, study.directions)
+        _ATTRS.write(study._storage, trial._trial_id, "generation_node", node, user=True)
+        if suggestion is None:
+            return {}  # Optuna draws every parameter with sample_independent
+        return suggestion
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        stored = study._storage.get_trial(trial._trial_id).user_attrs
+        names = list(stored.get(_ATTRS.key("independent"), []))
+        _ATTRS.write(
+            study._storage, trial._trial_id, "independent", [*names, param_name], user=True
+        )
+        return self._random.sample_independent(study, trial, param_name, param_distribution)
+
+    # -- the bridge ----------------------------------------------------------------------------
+
+    def suggest(
+        self,
+        params: list[_Parameter],
+        history: list[FrozenTrial],
+        directions: Sequence[StudyDirection],
+    ) -> tuple[dict[str, Any] | None, str]:
+        """Rebuild the ``Client`` from ``history`` and return Ax's next point and its node.
+
+        Returns ``(None, reason)`` when Ax cannot propose a new point: every point of a finite
+        space has been tried (Ax deduplicates, and would search 10,000 random draws for a
+        new one before failing), or its strategy paused generation because too many trials
+        are pending. Optuna then samples those parameters at random.
+        """
+        if _n_points(params) <= len(_tried(params, history)):
+            return None, "random:space-exhausted"
+        from ax.exceptions.core import SearchSpaceExhausted
+        from ax.exceptions.generation_strategy import MaxParallelismReachedException
+
+        with _quiet_ax(self._quiet):
+            client, _ = self.build_client(params, history, directions)
+            gs = client._generation_strategy_or_choose()
+            gs.experiment = client._experiment
+            # Private on purpose: see the class docstring (a rebuilt Client must reach the node
+            # that an uninterrupted one would be at).
+            gs._maybe_transition_to_next_node(raise_data_required_error=False)
+            try:
+                new = client.get_next_trials(max_trials=1)
+            except SearchSpaceExhausted:
+                return None, "random:space-exhausted"
+            except MaxParallelismReachedException:
+                new = {}
+            if not new:
+                return None, "random:ax-paused"
+            ((index, values),) = new.items()
+            node = client._experiment.trials[index].generator_runs[0]._generation_node_name
+        return {p.name: p.from_ax(values[p.name]) for p in params}, str(node)
+
+    def build_client(
+        self,
+        params: list[_Parameter],
+        history: list[FrozenTrial],
+        directions: Sequence[StudyDirection],
+    ) -> tuple[Any, dict[int, int]]:
+        """An Ax ``Client`` holding ``history``; returns it and Optuna number -> Ax index."""
+        from ax import Client
+
+        objectives = _objective_names(len(directions))
+        constraint_keys = sorted({k for t in history for k in t.constraints})
+        client = Client(random_seed=self._seed)
+        client.configure_experiment(parameters=[p.config() for p in params])
+        client.configure_optimization(
+            objective=", ".join(
+                ("-" if d == StudyDirection.MINIMIZE else "") + name
+                for name, d in zip(objectives, directions)
+            ),
+            outcome_constraints=[
+                f"{_constraint_metric(i)} <= 0" for i in range(len(constraint_keys))
+            ]
+            or None,
+        )
+        if self._generation_strategy:
+            client.configure_generation_strategy(**self._generation_strategy)
+        index_of: dict[int, int] = {}
+        for t in sorted(history, key=lambda t: t.number):
+            if t.state == TrialState.WAITING:
+                continue
+            values = {}
+            for p in params:
+                value = t.params.get(p.name, _MISSING)
+                if value is _MISSING or not value_in_distribution(p.dist, value):
+                    break
+                values[p.name] = p.to_ax(value)
+            else:
+                index = client.attach_trial(parameters=values)
+                index_of[t.number] = index
+                _record(client, index, t, objectives, constraint_keys)
+        return client, index_of
+
+
+_MISSING = object()
+
+
+def _n_points(params: list[_Parameter]) -> float:
+    """How many distinct points the space holds (``inf`` with any continuous parameter)."""
+    n = 1.0
+    for p in params:
+        d = p.dist
+        if isinstance(d, CategoricalDistribution):
+            n *= len(d.choices)
+        elif isinstance(d, IntDistribution):
+            n *= (d.high - d.low) // d.step + 1
+        elif isinstance(d, FloatDistribution) and d.step is not None:
+            n *= round((d.high - d.low) / d.step) + 1
+        else:
+            return math.inf
+    return n
+
+
+def _tried(params: list[_Parameter], history: list[FrozenTrial]) -> set[tuple[Any, ...]]:
+    names = [p.name for p in params]
+    return {
+        tuple(repr(t.params[n]) for n in names)
+        for t in history
+        if all(n in t.params for n in names)
+    }
+
+
+def _record(
+    client: Any,
+    index: int,
+    trial: FrozenTrial,
+    objectives: list[str],
+    constraint_keys: list[str],
+) -> None:
+    """Translate one Optuna trial's outcome into Ax calls (see AxSampler's docstring)."""
+    if trial.state == TrialState.RUNNING:
+        return
+    constraints = {
+        _constraint_metric(i): float(trial.constraints[k])
+        for i, k in enumerate(constraint_keys)
+        if k in trial.constraints
+    }
+    if trial.state == TrialState.COMPLETE:
+        values = trial.values or []
+        if len(values) == len(objectives) and all(math.isfinite(v) for v in values):
+            raw = dict(zip(objectives, map(float, values)))
+            client.complete_trial(trial_index=index, raw_data={**raw, **constraints})
+            return
+    if trial.state == TrialState.PRUNED and trial.intermediate_values and len(objectives) == 1:
+        step = max(trial.intermediate_values)
+        value = trial.intermediate_values[step]
+        if math.isfinite(value):
+            client.attach_data(
+                trial_index=index, raw_data={objectives[0]: float(value)}, progression=step
+            )
+            client.mark_trial_early_stopped(trial_index=index)
+            return
+    if trial.state == TrialState.PRUNED:
+        client.mark_trial_abandoned(trial_index=index)
+        return
+    client.mark_trial_failed(trial_index=index)
+
+
+class _quiet_ax:
+    """Raise Ax's loggers to WARNING for the duration (Ax logs one INFO line per call).
+
+    Ax gives each module its own logger with its own level, so the parent ``ax`` logger's
+    level is not enough; the previous levels are restored on exit.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._enabled = enabled
+        self._levels: dict[str, int] = {}
+
+    def __enter__(self) -> None:
+        if not self._enabled:
+            return
+        for name, logger in list(logging.Logger.manager.loggerDict.items()):
+            if isinstance(logger, logging.Logger) and (name == "ax" or name.startswith("ax.")):
+                self._levels[name] = logger.level
+                logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc: object) -> None:
+        for name, level in self._levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._levels.clear()
+
+
+__all__ = ["AxSampler", "ax_parameters"]
