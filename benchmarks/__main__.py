@@ -102,10 +102,11 @@ def main(argv: list[str] | None = None) -> int:
     par.add_argument("--seconds-per-unit", type=float, default=0.01)
     par.add_argument("--budget", type=int, help="fidelity units (default: the problem's)")
     par.add_argument("--out", type=Path, required=True)
-    bri = sub.add_parser("bridges", help="HyperoptSampler/AxSampler vs native, time per ask")
+    bri = sub.add_parser("peers", help="time per ask: our samplers vs their native peer")
     bri.add_argument("--seeds", type=int, default=3)
-    bri.add_argument("--hyperopt-trials", type=int, default=300)
+    bri.add_argument("--hyperopt-trials", type=int, default=300, help="0 skips Hyperopt")
     bri.add_argument("--ax-trials", type=int, default=30, help="0 skips Ax")
+    bri.add_argument("--smac-trials", type=int, default=300, help="0 skips SMAC")
     bri.add_argument("--window", type=int, default=20)
     bri.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
@@ -117,12 +118,19 @@ def main(argv: list[str] | None = None) -> int:
         print(path.read_text())
         return 0
 
-    if args.command == "bridges":
-        from benchmarks import bridges
+    if args.command == "peers":
+        from benchmarks import peers
 
         _record_command(args.out, sys.argv[1:] if argv is None else argv)
-        recs = bridges.run(args.out, args.seeds, args.hyperopt_trials, args.ax_trials, args.window)
-        print(bridges.summarise(recs))
+        recs = peers.run(
+            args.out,
+            args.seeds,
+            args.hyperopt_trials,
+            args.ax_trials,
+            args.smac_trials,
+            args.window,
+        )
+        print(peers.summarise(recs))
         write_report(args.out)
         return 0
 

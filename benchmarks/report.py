@@ -274,12 +274,15 @@ def write_report(out_dir: Path) -> Path:
             "## Parallel workers (JournalStorage, simulated training time)\n",
             summarise(runs),
         ]
-    bridges_path = out_dir / "bridges.jsonl"
-    if bridges_path.exists():
-        from benchmarks.bridges import summarise as summarise_bridges
+    peers_path = out_dir / "peers.jsonl"
+    if peers_path.exists():
+        from benchmarks.peers import summarise as summarise_peers
 
-        runs = [json.loads(x) for x in bridges_path.read_text().splitlines() if x.strip()]
-        parts += ["## Bridge overhead (time per suggestion, same run)\n", summarise_bridges(runs)]
+        runs = [json.loads(x) for x in peers_path.read_text().splitlines() if x.strip()]
+        parts += [
+            "## Against native peers (time per suggestion, same run)\n",
+            summarise_peers(runs),
+        ]
     if errors:
         parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")
     report = out_dir / "report.md"

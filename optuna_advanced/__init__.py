@@ -23,6 +23,7 @@ from optuna_advanced.pruners import BOHBPruner
 from optuna_advanced.samplers import AxSampler
 from optuna_advanced.samplers import BOHBSampler
 from optuna_advanced.samplers import HyperoptSampler
+from optuna_advanced.samplers import RandomForestSampler
 from optuna_advanced.version import __version__
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "BOHBPruner",
     "BOHBSampler",
     "HyperoptSampler",
+    "RandomForestSampler",
     "__version__",
     "pbt",
     "pruners",

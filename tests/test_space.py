@@ -294,3 +294,24 @@ def test_large_magnitude_small_step_stays_on_grid() -> None:
     for u in (0.0, 0.49, 0.51, 1.0):
         _assert_inside(dist, space.decode(np.array([u]))["x"])
     assert space.decode(np.array([1.0]))["x"] == 131072.001
+
+
+@settings(max_examples=80)
+@given(
+    dists=st.dictionaries(
+        st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
+    ),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_vectorised_snap_equals_decode_then_encode(
+    dists: dict[str, BaseDistribution], seed: int
+) -> None:
+    space = SearchSpace(dists)
+    rng = np.random.default_rng(seed)
+    # Anywhere, including outside the cube and inactive (NaN) cells.
+    rows = rng.uniform(-0.3, 1.3, size=(16, len(space)))
+    for j in np.flatnonzero(space.is_categorical):
+        rows[:, j] = rng.uniform(-1, space.n_levels[j] + 1, size=16)
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    expected = np.array([space.encode_params(space.decode(r)) for r in rows])
+    np.testing.assert_allclose(space.snap(rows), expected, rtol=1e-9, atol=1e-12)

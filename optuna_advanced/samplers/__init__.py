@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from optuna_advanced.samplers._ax import AxSampler
 from optuna_advanced.samplers._bohb import BOHBSampler
+from optuna_advanced.samplers._forest import RandomForestSampler
 from optuna_advanced.samplers._hyperopt import HyperoptSampler
 
-__all__ = ["AxSampler", "BOHBSampler", "HyperoptSampler"]
+__all__ = ["AxSampler", "BOHBSampler", "HyperoptSampler", "RandomForestSampler"]

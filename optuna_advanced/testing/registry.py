@@ -88,6 +88,12 @@ def _hyperopt_anneal_sampler(seed: int | None) -> BaseSampler:
     return HyperoptSampler(algo="anneal", seed=seed)
 
 
+def _random_forest_sampler(seed: int | None) -> BaseSampler:
+    from optuna_advanced.samplers import RandomForestSampler
+
+    return RandomForestSampler(seed=seed)
+
+
 def _ax_sobol_sampler(seed: int | None) -> BaseSampler:
     # Ax's quasi-random strategy exercises the whole bridge (history -> Client -> Ax trial ->
     # Optuna params) in milliseconds; the BoTorch strategy is tested in tests/samplers/test_ax.py
@@ -130,6 +136,9 @@ SAMPLERS: dict[str, SamplerEntry] = {
             _hyperopt_anneal_sampler,
             relative=True,
             multi_objective=False,
+        ),
+        SamplerEntry(
+            "RandomForestSampler", _random_forest_sampler, relative=True, multi_objective=True
         ),
         SamplerEntry("AxSampler(sobol)", _ax_sobol_sampler, relative=True, multi_objective=True),
     ]

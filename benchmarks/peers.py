@@ -1,13 +1,13 @@
-"""Bridge overhead: time per suggestion of HyperoptSampler / AxSampler against their native loop.
+"""Time per suggestion of the pack's samplers against their native peer, in the same process.
 
-Both sides run in the same process, one after the other, on the same problem, seed and number of
-trials, and propose the same points (the bridges reproduce the native trajectories; the record
-says whether they did). What is timed is one suggestion:
+- ``hyperopt-tpe``: HyperoptSampler vs ``hyperopt.fmin``'s ``tpe.suggest`` call;
+- ``ax-default``: AxSampler vs ``Client.get_next_trials(max_trials=1)``;
+- ``smac-hpo``: RandomForestSampler vs SMAC3's HPO facade ``ask()`` + ``tell()``.
 
-- native Hyperopt: the ``algo(new_ids, domain, trials, seed)`` call inside ``fmin``;
-- native Ax: ``Client.get_next_trials(max_trials=1)``;
-- the bridges: ``study.ask()`` (rebuilding the library's history from storage included) plus
-  ``study.tell()``.
+Both sides run one after the other on the same problem, seed and number of trials. The bridges
+propose the same points as their native library (the record says how many matched); the forest
+sampler is a re-implementation, so its points differ. The pack's side is timed as
+``study.ask()`` (rebuilding the history from storage included) plus ``study.tell()``.
 
 The figure reported is the median over the last ``window`` suggestions (the history then holds
 ``n_trials - window`` to ``n_trials - 1`` points), as the ratio bridge / native.
@@ -29,7 +29,7 @@ from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 
-BRIDGES_FILE = "bridges.jsonl"
+PEERS_FILE = "peers.jsonl"
 
 # A mixed space like a small model's: continuous, log, integer and categorical.
 SPACE: dict[str, BaseDistribution] = {
@@ -149,6 +149,51 @@ def ax_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
     return _record("ax-default", seed, n_trials, window, native_times, ours, native_points, points)
 
 
+def smac_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
+    import tempfile
+
+    from ConfigSpace import Categorical
+    from ConfigSpace import ConfigurationSpace
+    from ConfigSpace import Float
+    from ConfigSpace import Integer
+    from smac import HyperparameterOptimizationFacade
+    from smac import Scenario
+    from smac.runhistory.dataclasses import TrialValue
+
+    from optuna_advanced import RandomForestSampler
+
+    cs = ConfigurationSpace(seed=seed)
+    for name, d in SPACE.items():
+        if isinstance(d, CategoricalDistribution):
+            cs.add(Categorical(name, list(d.choices)))
+        elif isinstance(d, IntDistribution):
+            cs.add(Integer(name, (d.low, d.high), log=d.log))
+        elif isinstance(d, FloatDistribution):
+            cs.add(Float(name, (d.low, d.high), log=d.log))
+    native_times: list[float] = []
+    with tempfile.TemporaryDirectory() as out:
+        scenario = Scenario(
+            cs, deterministic=True, n_trials=n_trials, seed=seed, output_directory=Path(out)
+        )
+        smac = HyperparameterOptimizationFacade(
+            scenario, target_function=lambda config, seed=0: 0.0, overwrite=True, logging_level=40
+        )
+        for _ in range(n_trials):
+            start = time.perf_counter()
+            info = smac.ask()
+            elapsed = time.perf_counter() - start
+            params = {
+                k: (v.item() if isinstance(v, np.generic) else v)
+                for k, v in dict(info.config).items()
+            }
+            value = loss(params)
+            start = time.perf_counter()
+            smac.tell(info, TrialValue(cost=value))
+            native_times.append(elapsed + time.perf_counter() - start)
+    ours, _ = _optuna_side(RandomForestSampler(seed=seed), SPACE, n_trials)
+    return _record("smac-hpo", seed, n_trials, window, native_times, ours, [], [])
+
+
 def _record(
     bridge: str,
     seed: int,
@@ -186,10 +231,19 @@ def _close(a: dict[str, Any], b: dict[str, Any]) -> bool:
 
 
 def run(
-    out: Path, seeds: int, hyperopt_trials: int, ax_trials: int, window: int
+    out: Path,
+    seeds: int,
+    hyperopt_trials: int,
+    ax_trials: int,
+    smac_trials: int,
+    window: int,
 ) -> list[dict[str, Any]]:
     records = []
-    jobs = [functools.partial(hyperopt_record, n_trials=hyperopt_trials, window=window)]
+    jobs = []
+    if hyperopt_trials:
+        jobs.append(functools.partial(hyperopt_record, n_trials=hyperopt_trials, window=window))
+    if smac_trials:
+        jobs.append(functools.partial(smac_record, n_trials=smac_trials, window=window))
     if ax_trials:
         jobs.append(functools.partial(ax_record, n_trials=ax_trials, window=min(window, 10)))
     for job in jobs:
@@ -197,16 +251,16 @@ def run(
             optuna.logging.set_verbosity(optuna.logging.WARNING)
             records.append(job(seed))
     out.mkdir(parents=True, exist_ok=True)
-    with (out / BRIDGES_FILE).open("a") as f:
+    with (out / PEERS_FILE).open("a") as f:
         for r in records:
             f.write(json.dumps(r) + "\n")
     return records
 
 
 def summarise(records: list[dict[str, Any]]) -> str:
-    """Markdown table: median time per suggestion, native vs bridge, and the ratio."""
+    """Markdown table: median time per suggestion, native vs ours, and the ratio."""
     lines = [
-        "| bridge | trials | seeds | native s/suggestion | bridge s/suggestion | ratio | "
+        "| peer | trials | seeds | native per suggestion | ours per suggestion | ratio | "
         "same points as native |",
         "|---|---|---|---|---|---|---|",
     ]
@@ -217,9 +271,10 @@ def summarise(records: list[dict[str, Any]]) -> str:
         native = float(np.median([r["native_median_s"] for r in recs]))
         ours = float(np.median([r["bridge_median_s"] for r in recs]))
         same = sum(r["n_same_points"] for r in recs)
+        same_text = f"{same} of {n * len(recs)}" if bridge != "smac-hpo" else "n/a (own code)"
         lines.append(
             f"| {bridge} | {n} | {len(recs)} | {native * 1e3:.1f} ms | {ours * 1e3:.1f} ms | "
-            f"{ours / native:.2f}x | {same} of {n * len(recs)} |"
+            f"{ours / native:.2f}x | {same_text} |"
         )
     lines.append(
         "\nTimes are medians over the last suggestions of each run (history of about "

@@ -1,0 +1,344 @@
+"""RandomForestSampler: the Optuna adapter around SMAC's forest surrogate and maximiser."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+import math
+import random
+from typing import Any
+import zlib
+
+import numpy as np
+from optuna.distributions import BaseDistribution
+from optuna.samplers import BaseSampler
+from optuna.study import Study
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._space import latest_search_space
+from optuna_advanced._space import SearchSpace
+from optuna_advanced.samplers._forest.acquisition import Layout
+from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
+from optuna_advanced.samplers._forest.acquisition import maximise
+from optuna_advanced.samplers._forest.surrogate import encode_features
+from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
+
+_ATTRS = AttrNamespace("rf")
+_PAREGO_RHO = 0.05  # SMAC3's ParEGO: augmented Tchebycheff with rho = 0.05
+
+
+class RandomForestSampler(BaseSampler):
+    """SMAC-style Bayesian optimisation with a random forest, native to Optuna.
+
+    Model (SMAC3's HPO facade defaults, Hutter et al. 2011; Lindauer et al., JMLR 2022): a
+    scikit-learn random forest of ``n_trees=10`` bootstrapped, fully grown trees that try every
+    feature at each split, trained on log-scaled costs (linear to (0, 1], then log, as SMAC's
+    ``RunHistoryLogScaledEncoder``); the predictive mean and variance are taken across the
+    trees. Categorical parameters are one-hot encoded, so a split can isolate any single choice
+    (no arbitrary order); inactive conditional values are imputed out of range (numeric -1, a
+    categorical all zeros), as SMAC imputes them.
+
+    Acquisition: expected improvement of the cost under the log-space model (SMAC's
+    ``EI(log=True)``, ``xi=0``), maximised as SMAC3's ``LocalAndSortedRandomSearch`` does:
+    ``n_random_candidates=10000`` random configurations, sorted, and one-exchange local searches
+    (numeric moves of stdev 0.05 in the unit cube, every other choice for a categorical, plateau
+    walks of up to 10 steps) from the ``n_local_starts=10`` best evaluated and the 10 best random
+    configurations. Log-EI rather than plain EI on the log model: that is SMAC3's choice for the
+    log-transformed model, and plain EI on log costs rewards tiny improvements of already small
+    costs (EI of ``z = log cost``, not of the cost).
+
+    Design: the first ``n_startup_trials`` trials (default ``min(10 * d, 25)``: SMAC's 10 per
+    parameter, capped at 25% of a 100-trial budget, since Optuna does not know the budget) come
+    from a scrambled Sobol sequence (``scipy.stats.qmc.Sobol``), trial ``n`` taking point ``n``;
+    after that a trial is uniformly random with probability ``random_fraction=0.2`` (SMAC's
+    random interleaving), model-based otherwise.
+
+    Define-by-run: the modelled space is every parameter seen so far, with its newest
+    distribution; a parameter a trial did not use is inactive for it. Local searches that start
+    from evaluated configurations keep their active set. Parameters outside the modelled space
+    (the first trial's, or one whose range changed) are drawn uniformly at random, independently.
+
+    History: COMPLETE trials with their values. FAIL, NaN and PRUNED trials enter with the worst
+    completed value (SMAC imputes crashed runs with a bad cost; a pruned trial was stopped
+    because it looked bad, and its intermediate value is at a smaller budget). RUNNING trials of
+    other workers enter with the forest's predicted mean (a "kriging believer"): their region
+    stops looking unexplored, so parallel workers diversify.
+
+    Multi-objective: ParEGO, as SMAC3: each ask draws a random weight vector (from the trial's
+    seed), normalises each objective to [0, 1] over the history and models the augmented
+    Tchebycheff scalarisation ``max_i(w_i f_i) + 0.05 * sum_i(w_i f_i)``. Constraints
+    (``trial.set_constraint``): a penalty; an infeasible trial's cost is the worst feasible
+    cost plus its total violation (relative to the spread of the costs), so every infeasible
+    trial ranks below every feasible one and less violation ranks higher.
+
+    Stateless: every ask rebuilds the model from storage; the random stream of a trial is
+    derived from ``(seed, trial.number)``, so processes sharing a study need no coordination
+    and a pickled sampler continues identically. A per-process cache keeps the last fitted
+    forest, keyed on the history it was fitted on.
+
+    Each trial records ``rf:source`` (``"sobol"``, ``"random"``, ``"model"`` or
+    ``"independent"``) and, for model-based trials, ``rf:predicted_value`` and
+    ``rf:predicted_std`` (the forest's prediction in the objective's units; for multi-objective
+    studies, of the scalarised cost) and ``rf:expected_improvement``.
+
+    Args:
+        n_startup_trials: Sobol trials before the model; ``None``: ``min(10 * d, 25)``.
+        random_fraction: Probability that a post-start-up trial is uniformly random.
+        n_trees: Trees of the forest.
+        n_random_candidates: Random configurations the maximiser scores.
+        n_local_starts: Local searches from the best evaluated and from the best random
+            configurations (each).
+        seed: Seed. ``None`` picks one.
+
+    Example:
+        >>> import optuna
+        >>> import optuna_advanced
+        >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+        >>> def objective(trial):
+        ...     kind = trial.suggest_categorical("kind", ["a", "b"])
+        ...     x = trial.suggest_float("x", -5, 5)
+        ...     return (x - 1) ** 2 + (kind == "b")
+        >>> study = optuna.create_study(
+        ...     sampler=optuna_advanced.RandomForestSampler(seed=0, n_startup_trials=8)
+        ... )
+        >>> study.optimize(objective, n_trials=25)
+        >>> study.best_value < 0.5
+        True
+    """
+
+    def __init__(
+        self,
+        *,
+        n_startup_trials: int | None = None,
+        random_fraction: float = 0.2,
+        n_trees: int = 10,
+        n_random_candidates: int = 10_000,
+        n_local_starts: int = 10,
+        seed: int | None = None,
+    ) -> None:
+        if n_startup_trials is not None and n_startup_trials < 1:
+            raise ValueError(f"n_startup_trials must be positive, got {n_startup_trials}.")
+        if not 0.0 <= random_fraction <= 1.0:
+            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}.")
+        if n_trees < 1 or n_random_candidates < 1 or n_local_starts < 0:
+            raise ValueError("n_trees and n_random_candidates must be positive.")
+        self._n_startup_trials = n_startup_trials
+        self._random_fraction = random_fraction
+        self._n_trees = n_trees
+        self._n_random_candidates = n_random_candidates
+        self._n_local_starts = n_local_starts
+        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._cache: tuple[Any, ForestSurrogate] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state["_cache"] = None
+        return state
+
+    def reseed_rng(self) -> None:
+        self._seed = random.SystemRandom().randrange(2**31)
+
+    def _rng(self, number: int, salt: str = "") -> np.random.Generator:
+        return np.random.default_rng([self._seed, number, zlib.crc32(salt.encode())])
+
+    # -- Optuna's sampler interface ------------------------------------------------------------
+
+    def infer_relative_search_space(
+        self, study: Study, trial: FrozenTrial
+    ) -> dict[str, BaseDistribution]:
+        trials = study._get_trials(deepcopy=False, use_cache=True)
+        space = latest_search_space(t for t in trials if t.number != trial.number)
+        return {name: d for name, d in space.items() if not d.single()}
+
+    def sample_relative(
+        self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
+    ) -> dict[str, Any]:
+        if not search_space:
+            return {}
+        space = SearchSpace(search_space)
+        rng = self._rng(trial.number)
+        n_startup = self._n_startup_trials or min(10 * len(space), 25)
+        if trial.number < n_startup:
+            row = self._sobol_row(space, trial.number)
+            self._write(study, trial, {"source": "sobol"})
+            return space.decode(row)
+        if rng.random() < self._random_fraction:
+            self._write(study, trial, {"source": "random"})
+            return space.decode(space.sample_uniform(rng, 1)[0])
+
+        trials = study._get_trials(deepcopy=False, use_cache=False)
+        history = [t for t in trials if t.number != trial.number]
+        data = _training_data(space, history, study.directions, rng)
+        if data is None:  # nothing finished yet (many workers started at once)
+            self._write(study, trial, {"source": "random"})
+            return space.decode(space.sample_uniform(rng, 1)[0])
+        rows, costs, pending, unscale = data
+        forest = self._fit(space, rows, costs, pending, rng)
+        layout = Layout(space.is_categorical, space.n_levels)
+
+        def features(x: np.ndarray) -> np.ndarray:
+            return encode_features(x, space.is_categorical, space.n_levels)
+
+        assert forest.scaler is not None
+        best = float(np.min(forest.scaler.transform(costs)))
+
+        def acquisition(x: np.ndarray) -> np.ndarray:
+            mean, var = forest.predict(features(x))
+            return log_expected_improvement(mean, var, best)
+
+        evaluated = np.vstack([rows, pending]) if len(pending) else rows
+        row, ei = maximise(
+            acquisition,
+            evaluated,
+            space.sample_uniform(rng, self._n_random_candidates),
+            layout,
+            space.snap,
+            rng,
+            n_local_starts=self._n_local_starts,
+        )
+        mean, var = forest.predict(features(row[None, :]))
+        value = float(forest.scaler.inverse(mean)[0])
+        # Delta method: d(cost)/dz = exp(z) * (high - low) on the log-scaled model.
+        std = float(math.sqrt(var[0]) * (value - forest.scaler.low))
+        self._write(
+            study,
+            trial,
+            {
+                "source": "model",
+                "predicted_value": unscale(value),
+                "predicted_std": abs(unscale(value + std) - unscale(value)),
+                "expected_improvement": ei,
+            },
+        )
+        return space.decode(row)
+
+    def sample_independent(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        param_name: str,
+        param_distribution: BaseDistribution,
+    ) -> Any:
+        space = SearchSpace({param_name: param_distribution})
+        rng = self._rng(trial.number, param_name)
+        if _ATTRS.key("source") not in study._storage.get_trial(trial._trial_id).user_attrs:
+            self._write(study, trial, {"source": "independent"})
+        return space.decode(space.sample_uniform(rng, 1)[0])[param_name]
+
+    def after_trial(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        state: TrialState,
+        values: Sequence[float] | None,
+    ) -> None:
+        if _ATTRS.key("source") not in trial.user_attrs:
+            self._write(study, trial, {"source": "independent"})
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _write(self, study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
+        for name, value in attrs.items():
+            _ATTRS.write(study._storage, trial._trial_id, name, value, user=True)
+
+    def _sobol_row(self, space: SearchSpace, index: int) -> np.ndarray:
+        from scipy.stats import qmc
+
+        d = len(space)
+        n = 1 << max(index, 1).bit_length()  # a power of two covering the index (balanced)
+        points = qmc.Sobol(d, scramble=True, seed=self._seed).random(n)
+        row = np.array(points[index], dtype=float)
+        for j in np.flatnonzero(space.is_categorical):
+            row[j] = min(math.floor(row[j] * space.n_levels[j]), space.n_levels[j] - 1)
+        return row
+
+    def _fit(
+        self,
+        space: SearchSpace,
+        rows: np.ndarray,
+        costs: np.ndarray,
+        pending: np.ndarray,
+        rng: np.random.Generator,
+    ) -> ForestSurrogate:
+        key = (
+            space.names,
+            tuple(repr(d) for d in space.distributions.values()),
+            rows.tobytes(),
+            costs.tobytes(),
+            pending.tobytes(),
+        )
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        seed = int(rng.integers(2**31 - 1))
+        x = encode_features(rows, space.is_categorical, space.n_levels)
+        forest = ForestSurrogate(n_trees=self._n_trees, seed=seed).fit(x, costs)
+        if len(pending):
+            # Kriging believer: pending points at the model's mean, then refit.
+            xp = encode_features(pending, space.is_categorical, space.n_levels)
+            assert forest.scaler is not None
+            believed = forest.scaler.inverse(forest.predict(xp)[0])
+            forest = ForestSurrogate(n_trees=self._n_trees, seed=seed).fit(
+                np.vstack([x, xp]), np.concatenate([costs, believed])
+            )
+            forest.scaler = ForestSurrogate(n_trees=1, seed=seed).fit(x, costs).scaler
+        self._cache = (key, forest)
+        return forest
+
+
+def _training_data(
+    space: SearchSpace,
+    history: list[FrozenTrial],
+    directions: Sequence[StudyDirection],
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None:
+    """Rows and costs (lower is better) of finished trials, rows of pending ones, and the map
+    from a modelled cost back to the objective's units (identity up to sign; ParEGO for many
+    objectives)."""
+    finished = [t for t in history if t.state.is_finished()]
+    complete = [
+        t
+        for t in finished
+        if t.state == TrialState.COMPLETE
+        and t.values is not None
+        and all(math.isfinite(v) for v in t.values)
+    ]
+    if not complete:
+        return None
+    signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in directions])
+    values = np.array([t.values for t in complete], dtype=float) * signs
+    if len(directions) > 1:
+        low, high = values.min(axis=0), values.max(axis=0)
+        scaled = (values - low) / np.where(high > low, high - low, 1.0)
+        weights = rng.dirichlet(np.ones(len(directions)))
+        weighted = scaled * weights
+        cost = weighted.max(axis=1) + _PAREGO_RHO * weighted.sum(axis=1)
+
+        def unscale(v: float) -> float:
+            return v
+
+    else:
+        cost = values[:, 0]
+        sign = float(signs[0])
+
+        def unscale(v: float) -> float:
+            return sign * v
+
+    violation = np.array([sum(max(c, 0.0) for c in t.constraints.values()) for t in complete])
+    if (violation > 0).any():
+        feasible = violation <= 0
+        spread = float(np.ptp(cost)) or 1.0
+        worst_feasible = float(cost[feasible].max()) if feasible.any() else float(cost.min())
+        cost = np.where(feasible, cost, worst_feasible + spread * (1.0 + violation))
+    complete_numbers = {t.number for t in complete}
+    failed = [t for t in finished if t.number not in complete_numbers]
+    rows = space.encode_trials(complete + failed)
+    costs = np.concatenate([cost, np.full(len(failed), float(cost.max()))])
+    keep = ~np.all(np.isnan(rows), axis=1)  # trials that share no parameter with the space
+    pending_trials = [t for t in history if t.state == TrialState.RUNNING and t.params]
+    pending = space.encode_trials(pending_trials) if pending_trials else np.empty((0, len(space)))
+    pending = pending[~np.all(np.isnan(pending), axis=1)] if len(pending) else pending
+    if not keep[: len(complete)].any():
+        return None
+    return rows[keep], costs[keep], pending, unscale

@@ -1,0 +1,130 @@
+"""SMAC's random-forest surrogate on scikit-learn (no Optuna import).
+
+Inputs are rows in the unit cube (numeric columns; categorical columns hold choice codes), with
+NaN for inactive conditional values. Costs are log-scaled as SMAC's ``RunHistoryLogScaledEncoder``
+does; the forest is 10 bootstrapped, fully grown trees; the predictive mean and variance are
+taken across the trees' predictions (Hutter et al., "Algorithm runtime prediction", 2014, and
+SMAC3's ``RandomForest``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+VERY_SMALL_NUMBER = 1e-10  # SMAC's constant: keeps the log finite at the best cost
+VARIANCE_FLOOR = 1e-10
+INACTIVE_NUMERIC = -1.0  # SMAC imputes inactive numeric values outside the unit cube
+
+
+@dataclass(frozen=True)
+class LogScaler:
+    """SMAC's log scaling of costs: linear to (0, 1], then log.
+
+    ``low = min - (percentile_5 - min) - 1e-10``: the lower end sits below the best cost by the
+    spread of the best 5%, so the best costs are not squashed onto ``log(0)``.
+    """
+
+    low: float
+    high: float
+
+    @classmethod
+    def fit(cls, y: np.ndarray, scale_percentage: float = 5.0) -> LogScaler:
+        y_min, y_max = float(np.min(y)), float(np.max(y))
+        low = y_min - (float(np.percentile(y, scale_percentage)) - y_min) - VERY_SMALL_NUMBER
+        if low == y_max:
+            low *= 1 - 1e-10
+        return cls(low=low, high=y_max if y_max > low else low + 1.0)
+
+    def transform(self, y: np.ndarray) -> np.ndarray:
+        return np.log(np.maximum((y - self.low) / (self.high - self.low), VERY_SMALL_NUMBER))
+
+    def inverse(self, z: np.ndarray) -> np.ndarray:
+        return np.asarray(self.low + (self.high - self.low) * np.exp(z))
+
+
+def encode_features(x: np.ndarray, is_categorical: np.ndarray, n_levels: np.ndarray) -> np.ndarray:
+    """Forest features: numeric columns as they are (inactive -> -1), categoricals one-hot.
+
+    A one-hot block lets a split isolate any single choice, so choices get no arbitrary order
+    (scikit-learn's trees have no categorical splits). An inactive categorical is all zeros: an
+    extra level of its own, as SMAC's imputation gives it.
+    """
+    columns = []
+    for j in range(x.shape[1]):
+        col = x[:, j]
+        if is_categorical[j]:
+            onehot = np.zeros((len(col), int(n_levels[j])))
+            active = ~np.isnan(col)
+            onehot[np.flatnonzero(active), col[active].astype(int)] = 1.0
+            columns.append(onehot)
+        else:
+            columns.append(np.where(np.isnan(col), INACTIVE_NUMERIC, col)[:, None])
+    if not columns:
+        return np.zeros((len(x), 0))
+    return np.hstack(columns)
+
+
+class ForestSurrogate:
+    """Random forest with SMAC3's HPO-facade defaults, predicting log-scaled costs.
+
+    Args:
+        n_trees: Trees in the forest (SMAC: 10).
+        ratio_features: Fraction of features tried at each split (SMAC HPO facade: 1.0).
+        min_samples_split: Minimum samples to split a node (2).
+        min_samples_leaf: Minimum samples in a leaf (1).
+        max_depth: Maximum depth (2**20: fully grown).
+        bootstrap: Bootstrap the training rows of each tree (True).
+        seed: Seed of the forest.
+    """
+
+    def __init__(
+        self,
+        *,
+        n_trees: int = 10,
+        ratio_features: float = 1.0,
+        min_samples_split: int = 2,
+        min_samples_leaf: int = 1,
+        max_depth: int = 2**20,
+        bootstrap: bool = True,
+        seed: int = 0,
+    ) -> None:
+        self.n_trees = n_trees
+        self.ratio_features = ratio_features
+        self.min_samples_split = min_samples_split
+        self.min_samples_leaf = min_samples_leaf
+        self.max_depth = max_depth
+        self.bootstrap = bootstrap
+        self.seed = seed
+        self._trees: list[object] = []
+        self.scaler: LogScaler | None = None
+
+    def fit(self, features: np.ndarray, costs: np.ndarray) -> ForestSurrogate:
+        """Fit on ``features`` (see ``encode_features``) and raw costs (lower is better)."""
+        from sklearn.ensemble import RandomForestRegressor
+
+        self.scaler = LogScaler.fit(costs)
+        forest = RandomForestRegressor(
+            n_estimators=self.n_trees,
+            max_features=self.ratio_features,
+            min_samples_split=self.min_samples_split,
+            min_samples_leaf=self.min_samples_leaf,
+            max_depth=self.max_depth,
+            bootstrap=self.bootstrap,
+            random_state=self.seed,
+            n_jobs=1,
+        )
+        forest.fit(features, self.scaler.transform(costs))
+        self._trees = list(forest.estimators_)
+        return self
+
+    def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of the log-scaled cost across the trees."""
+        if not self._trees:
+            raise RuntimeError("fit the surrogate first")
+        # The trees' low-level predict skips scikit-learn's per-call input validation, which
+        # costs more than the prediction itself on the maximiser's small batches.
+        x = np.ascontiguousarray(features, dtype=np.float32)
+        per_tree = np.stack([t.tree_.predict(x).reshape(len(x), -1)[:, 0] for t in self._trees])  # type: ignore[attr-defined]
+        return per_tree.mean(axis=0), np.maximum(per_tree.var(axis=0), VARIANCE_FLOOR)
