@@ -175,7 +175,7 @@ class RandomForestSampler(BaseSampler):
             self._write(study, trial, {"source": "random"})
             return space.decode(space.sample_uniform(rng, 1)[0])
         rows, costs, pending, unscale = data
-        forest = self._fit(space, rows, costs, pending, rng)
+        forest = self._fit(space, rows, costs, pending)
         layout = Layout(space.is_categorical, space.n_levels)
 
         def features(x: np.ndarray) -> np.ndarray:
@@ -260,9 +260,12 @@ class RandomForestSampler(BaseSampler):
         rows: np.ndarray,
         costs: np.ndarray,
         pending: np.ndarray,
-        rng: np.random.Generator,
     ) -> ForestSurrogate:
+        # The forest's seed depends on the history only, so a cached forest is exactly the one
+        # a fresh fit would give (and ``rng`` is not consumed either way).
+        seed = zlib.crc32(f"{self._seed}:{len(rows)}:{len(pending)}".encode())
         key = (
+            seed,
             space.names,
             tuple(repr(d) for d in space.distributions.values()),
             rows.tobytes(),
@@ -271,7 +274,6 @@ class RandomForestSampler(BaseSampler):
         )
         if self._cache is not None and self._cache[0] == key:
             return self._cache[1]
-        seed = int(rng.integers(2**31 - 1))
         x = encode_features(rows, space.is_categorical, space.n_levels)
         forest = ForestSurrogate(n_trees=self._n_trees, seed=seed).fit(x, costs)
         if len(pending):
@@ -282,7 +284,6 @@ class RandomForestSampler(BaseSampler):
             forest = ForestSurrogate(n_trees=self._n_trees, seed=seed).fit(
                 np.vstack([x, xp]), np.concatenate([costs, believed])
             )
-            forest.scaler = ForestSurrogate(n_trees=1, seed=seed).fit(x, costs).scaler
         self._cache = (key, forest)
         return forest
 
