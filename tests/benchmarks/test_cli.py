@@ -110,3 +110,17 @@ def test_runs_are_reproducible_under_hyperband() -> None:
     first, second = run_task(task), run_task(task)
     assert first["error"] is None and first["trials"] == second["trials"]
     assert any(t[3] == "P" for t in first["trials"])
+
+
+@pytest.mark.slow
+def test_peers_compares_bridges_and_forest_with_their_native_library(tmp_path: Path) -> None:
+    args = ["peers", "--seeds", "1", "--hyperopt-trials", "25", "--ax-trials", "0"]
+    args += ["--smac-trials", "12", "--window", "5", "--out", str(tmp_path)]
+    assert main(args) == 0
+    records = [json.loads(x) for x in (tmp_path / "peers.jsonl").read_text().splitlines()]
+    by_peer = {r["bridge"]: r for r in records}
+    assert set(by_peer) == {"hyperopt-tpe", "smac-hpo"}
+    assert by_peer["hyperopt-tpe"]["n_same_points"] == 25  # the bridge replays fmin exactly
+    for r in records:
+        assert r["native_median_s"] > 0 and r["bridge_median_s"] > 0
+    assert "Against native peers" in (tmp_path / "report.md").read_text()
