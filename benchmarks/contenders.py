@@ -15,6 +15,8 @@ Names:
     ``<registry name>+bohb``: with ``optuna_advanced.BOHBPruner`` (same rungs and bracket
         sizes as ``+hb``, brackets filled in turn, most aggressive first).
     ``tpe+bohb``: TPESampler with ``BOHBPruner``, to separate the pruner's effect.
+    ``AxSampler``: the Ax bridge with Ax's default strategy (Sobol, then BoTorch); the registry's
+        ``AxSampler(sobol)`` is its quasi-random strategy, kept fast for the test harness.
     ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
         (``adaptive_bandwidth=False``), for comparison with the default.
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
@@ -94,6 +96,12 @@ def _bohb_paper(seed: int) -> BaseSampler:
     return BOHBSampler(seed=seed, adaptive_bandwidth=False)
 
 
+def _ax(seed: int) -> BaseSampler:
+    from optuna_advanced import AxSampler
+
+    return AxSampler(seed=seed)
+
+
 def contenders() -> dict[str, Contender]:
     out = [
         Contender("random", _random),
@@ -103,6 +111,7 @@ def contenders() -> dict[str, Contender]:
         Contender("random+hb", _random, hyperband=True),
         Contender("tpe+hb", _tpe, hyperband=True),
         Contender("tpe+bohb", _tpe, hyperband=True, bohb_pruner=True),
+        Contender("AxSampler", _ax),
         Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
