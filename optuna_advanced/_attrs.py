@@ -115,6 +115,18 @@ class AttrNamespace:
             setter(trial_id, f"{key}:{i}", chunk)
         setter(trial_id, key, {_HEADER: len(chunks), "crc32": zlib.crc32(text.encode())})
 
+    def append(
+        self, storage: BaseStorage, trial_id: int, name: str, item: Any, *, user: bool = False
+    ) -> None:
+        """Append ``item`` to the list stored under ``name`` (created if missing).
+
+        Reads the trial as stored, not a snapshot, so appends made earlier in the same ask are
+        kept. Small lists only: the list is rewritten each time.
+        """
+        trial = storage.get_trial(trial_id)
+        current = self.read(trial.user_attrs if user else trial.system_attrs, name, [])
+        self.write(storage, trial_id, name, [*current, item], user=user)
+
     def read(self, attrs: Mapping[str, Any], name: str, default: Any = _MISSING) -> Any:
         """Read ``name`` from a trial's ``system_attrs`` or ``user_attrs`` mapping.
 

@@ -15,6 +15,7 @@ import pytest
 
 from optuna_advanced._attrs import AttrNamespace
 from optuna_advanced._attrs import MAX_ATTR_LENGTH
+from optuna_advanced._optional import import_optional
 
 json_values = st.recursive(
     st.none()
@@ -153,3 +154,18 @@ def test_readable_from_another_process(tmp_path: Any, backend: str) -> None:
     )
     assert AttrNamespace("ns").read(trial.system_attrs, "big") == {"k": list(range(5000))}
     assert trial.user_attrs == {"ns:note": "hello"}
+
+
+def test_append_builds_a_list_from_what_is_stored() -> None:
+    study = optuna.create_study()
+    trial = study.ask()
+    attrs = AttrNamespace("demo")
+    for name in ("a", "b", "c"):
+        attrs.append(study._storage, trial._trial_id, "names", name, user=True)
+    stored = study._storage.get_trial(trial._trial_id)
+    assert stored.user_attrs["demo:names"] == ["a", "b", "c"]
+
+
+def test_missing_optional_dependency_names_the_extra() -> None:
+    with pytest.raises(ImportError, match=r"pip install 'optuna-advanced\[ghost\]'"):
+        import_optional("no_such_module_here", needed_by="GhostSampler", extra="ghost")

@@ -29,19 +29,10 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._optional import import_optional
 from optuna_advanced._space import value_in_distribution
 
 _ATTRS = AttrNamespace("ax")
-
-
-def _import_ax() -> Any:
-    try:
-        import ax
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "AxSampler needs ax-platform: pip install 'optuna-advanced[ax]'."
-        ) from exc
-    return ax
 
 
 def _objective_names(n: int) -> list[str]:
@@ -190,7 +181,7 @@ class AxSampler(BaseSampler):
         generation_strategy: Mapping[str, Any] | None = None,
         quiet: bool = True,
     ) -> None:
-        _import_ax()
+        import_optional("ax", needed_by="AxSampler", extra="ax")
         self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         self._search_space = dict(search_space) if search_space is not None else None
         self._generation_strategy = dict(generation_strategy or {})
@@ -235,11 +226,7 @@ class AxSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        stored = study._storage.get_trial(trial._trial_id).user_attrs
-        names = list(stored.get(_ATTRS.key("independent"), []))
-        _ATTRS.write(
-            study._storage, trial._trial_id, "independent", [*names, param_name], user=True
-        )
+        _ATTRS.append(study._storage, trial._trial_id, "independent", param_name, user=True)
         return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # -- the bridge ----------------------------------------------------------------------------

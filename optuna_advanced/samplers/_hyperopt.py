@@ -29,6 +29,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._optional import import_optional
 from optuna_advanced._space import latest_search_space
 from optuna_advanced._space import value_in_distribution
 
@@ -37,18 +38,8 @@ _ALGOS = ("tpe", "anneal", "rand", "atpe")
 _SEED_BOUND = 2**31 - 1  # fmin draws each suggestion's seed as rstate.integers(2**31 - 1)
 
 
-def _import_hyperopt() -> Any:
-    try:
-        import hyperopt
-    except ImportError as exc:  # pragma: no cover - exercised only without the extra
-        raise ImportError(
-            "HyperoptSampler needs hyperopt: pip install 'optuna-advanced[hyperopt]'."
-        ) from exc
-    return hyperopt
-
-
 def _load_algo(algo: str) -> Callable[..., Any]:
-    _import_hyperopt()
+    import_optional("hyperopt", needed_by="HyperoptSampler", extra="hyperopt")
     if algo == "atpe":
         try:
             import lightgbm  # noqa: F401
@@ -288,12 +279,7 @@ class HyperoptSampler(BaseSampler):
         column = _Column(param_name, param_distribution)
         seed = (self._trial_seed(trial.number) + zlib.crc32(param_name.encode())) % _SEED_BOUND
         raw, _ = self._suggest([column], [], study.direction, trial.number, rand.suggest, seed)
-        # The trial passed in is a snapshot: read the list as stored so far.
-        stored = study._storage.get_trial(trial._trial_id).user_attrs
-        names = list(stored.get(_ATTRS.key("independent"), []))
-        _ATTRS.write(
-            study._storage, trial._trial_id, "independent", [*names, param_name], user=True
-        )
+        _ATTRS.append(study._storage, trial._trial_id, "independent", param_name, user=True)
         return column.from_raw(raw[param_name])
 
     def after_trial(
