@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> None:
         storage=args.storage,
         direction="maximize",
         sampler=optuna_advanced.BOHBSampler(seed=args.seed),
-        pruner=optuna.pruners.HyperbandPruner(
+        # Hyperband's rungs, brackets filled cheapest first so BOHB's models start early.
+        pruner=optuna_advanced.BOHBPruner(
             min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3
         ),
     )
