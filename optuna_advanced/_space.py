@@ -94,8 +94,8 @@ class _NumericColumn:
         """``encode(decode(u))`` for an array (NaN stays NaN)."""
         nan = np.isnan(u)
         if self.single:
-            return np.where(nan, np.nan, 0.5)  # what encode gives the one value
-        if self.step is None:
+            return np.where(nan, np.nan, self.encode(self.dist.low))  # the one value
+        if self.step is None:  # decode clips too, so this decodes to exactly decode(u)
             return np.where(nan, np.nan, np.clip(u, 0.0, 1.0))
         t = self.lo + np.clip(np.nan_to_num(u), 0.0, 1.0) * (self.hi - self.lo)
         v = np.exp(t) if self.log else t
@@ -198,9 +198,10 @@ class SearchSpace:
     def snap(self, rows: np.ndarray) -> np.ndarray:
         """Map rows onto the values they decode to (grid-cell centres, choice indices).
 
-        Two rows that decode to the same parameters snap to the same row, which is how samplers
-        detect duplicate candidates. NaN stays NaN. Vectorised: equal to decoding and encoding
-        each row, column by column.
+        On discrete columns (categoricals, integers, stepped floats) two rows that decode to the
+        same parameters snap to the same row, which is how samplers detect duplicate
+        candidates; continuous columns are clipped to [0, 1] (which decodes to the same value).
+        NaN stays NaN. ``decode(snap(row)) == decode(row)`` for every row.
         """
         rows = np.atleast_2d(np.asarray(rows, dtype=float))
         out = np.array(rows, copy=True)

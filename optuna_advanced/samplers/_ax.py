@@ -131,7 +131,10 @@ class AxSampler(BaseSampler):
       ``EARLY_STOPPED``, which is how Ax records trials its own early stopping ends (their data
       is used, as in Ax). Without any intermediate value: ``ABANDONED``.
     - RUNNING (other workers, with every modelled parameter set): left RUNNING, so Ax treats
-      them as pending points and new suggestions move away from them.
+      them as pending points and new suggestions move away from them. A RUNNING trial that
+      started earlier but has no stored parameters yet (it is being sampled at this moment by
+      another thread or process) cannot be attached: the sampler asks Ax for one extra point
+      per such trial and takes the last, so simultaneous asks do not get the same point.
 
     Ax decides which generation step to use from the experiment's trials. A ``Client`` whose
     trials were all attached starts at its first node and moves only one node per call, so
@@ -213,7 +216,17 @@ class AxSampler(BaseSampler):
         params = [_Parameter(name, d) for name, d in search_space.items()]
         trials = study._get_trials(deepcopy=False, use_cache=False)
         history = [t for t in trials if t.number != trial.number]
-        suggestion, node = self.suggest(params, history, study.directions)
+        # Trials started before this one whose parameters are not stored yet (another thread or
+        # process is sampling them right now) cannot be attached as pending; skip one Ax point
+        # for each, so that concurrent asks on the same history get distinct points.
+        n_skip = sum(
+            1
+            for t in history
+            if t.state == TrialState.RUNNING
+            and t.number < trial.number
+            and not all(p.name in t.params for p in params)
+        )
+        suggestion, node = self.suggest(params, history, study.directions, n_skip=n_skip)
         _ATTRS.write(study._storage, trial._trial_id, "generation_node", node, user=True)
         if suggestion is None:
             return {}  # Optuna draws every parameter with sample_independent
@@ -236,6 +249,7 @@ class AxSampler(BaseSampler):
         params: list[_Parameter],
         history: list[FrozenTrial],
         directions: Sequence[StudyDirection],
+        n_skip: int = 0,
     ) -> tuple[dict[str, Any] | None, str]:
         """Rebuild the ``Client`` from ``history`` and return Ax's next point and its node.
 
@@ -257,14 +271,15 @@ class AxSampler(BaseSampler):
             # that an uninterrupted one would be at).
             gs._maybe_transition_to_next_node(raise_data_required_error=False)
             try:
-                new = client.get_next_trials(max_trials=1)
+                new = client.get_next_trials(max_trials=n_skip + 1)
             except SearchSpaceExhausted:
                 return None, "random:space-exhausted"
             except MaxParallelismReachedException:
                 new = {}
             if not new:
                 return None, "random:ax-paused"
-            ((index, values),) = new.items()
+            index = max(new)  # the last point: the earlier ones are for the skipped trials
+            values = new[index]
             node = client._experiment.trials[index].generator_runs[0]._generation_node_name
         return {p.name: p.from_ax(values[p.name]) for p in params}, str(node)
 
