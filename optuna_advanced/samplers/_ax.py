@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
+import datetime
 import logging
 import math
 import random
@@ -33,6 +34,8 @@ from optuna_advanced._optional import import_optional
 from optuna_advanced._space import value_in_distribution
 
 _ATTRS = AttrNamespace("ax")
+_SAMPLING_WINDOW = 30.0  # seconds: a RUNNING trial without parameters is "being sampled"
+_MAX_SKIP = 4
 
 
 def _objective_names(n: int) -> list[str]:
@@ -219,13 +222,21 @@ class AxSampler(BaseSampler):
         # Trials started before this one whose parameters are not stored yet (another thread or
         # process is sampling them right now) cannot be attached as pending; skip one Ax point
         # for each, so that concurrent asks on the same history get distinct points.
+        # Only trials started in the last _SAMPLING_WINDOW seconds count (a trial left RUNNING
+        # without parameters by a crashed worker must not inflate every later ask), at most
+        # _MAX_SKIP of them, and never more than the unseen points of a finite space allow.
+        now = datetime.datetime.now()
         n_skip = sum(
             1
             for t in history
             if t.state == TrialState.RUNNING
             and t.number < trial.number
             and not all(p.name in t.params for p in params)
+            and t.datetime_start is not None
+            and (now - t.datetime_start).total_seconds() < _SAMPLING_WINDOW
         )
+        unseen = _n_points(params) - len(_tried(params, history))
+        n_skip = int(max(0, min(n_skip, _MAX_SKIP, unseen - 1)))
         suggestion, node = self.suggest(params, history, study.directions, n_skip=n_skip)
         _ATTRS.write(study._storage, trial._trial_id, "generation_node", node, user=True)
         if suggestion is None:
@@ -273,7 +284,9 @@ class AxSampler(BaseSampler):
             try:
                 new = client.get_next_trials(max_trials=n_skip + 1)
             except SearchSpaceExhausted:
-                return None, "random:space-exhausted"
+                if n_skip == 0:
+                    return None, "random:space-exhausted"
+                return self.suggest(params, history, directions, n_skip=0)
             except MaxParallelismReachedException:
                 new = {}
             if not new:
