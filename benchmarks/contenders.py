@@ -19,6 +19,8 @@ Names:
         ``AxSampler(sobol)`` is its quasi-random strategy, kept fast for the test harness.
     ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
         (``adaptive_bandwidth=False``), for comparison with the default.
+    ``pbt4``, ``pbt8``, ``pb2-4``, ``pb2-8``, ``pbt4-none``, ``pbt8-none``: Population Based
+        Training with 4 or 8 members (``pbt`` suite only; see ``benchmarks.population``).
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
         facade and Ax's ``Client`` (optional ``bench`` extra; static spaces only).
 """
@@ -34,6 +36,8 @@ from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
 from benchmarks import natives
+from benchmarks.population import population_loop
+from benchmarks.population import PopulationLoop
 from benchmarks.problems import Problem
 from optuna_advanced.testing.registry import SAMPLERS
 
@@ -49,8 +53,11 @@ class Contender:
     bohb_pruner: bool = False
     native: NativeLoop | None = None
     numeric_only: bool = False
+    population: PopulationLoop | None = None
 
     def applies_to(self, problem: Problem) -> bool:
+        if self.population is not None:
+            return problem.suite == "pbt"
         if self.hyperband and problem.max_fidelity is None:
             return False
         if self.numeric_only and not problem.numeric_only:
@@ -117,6 +124,14 @@ def contenders() -> dict[str, Contender]:
         Contender("smac-native", None, native=natives.smac_loop),
         Contender("ax-native", None, native=natives.ax_loop),
     ]
+    for size in (4, 8):
+        out.append(
+            Contender(f"pbt{size}", None, population=population_loop(size, "perturb", True))
+        )
+        out.append(
+            Contender(f"pbt{size}-none", None, population=population_loop(size, "perturb", False))
+        )
+        out.append(Contender(f"pb2-{size}", None, population=population_loop(size, "pb2", True)))
     for entry in SAMPLERS.values():
         if entry.control:
             continue
@@ -131,6 +146,6 @@ def contenders() -> dict[str, Contender]:
 DEFAULTS = {
     "sf": ["random", "tpe", "gp", "cmaes"],
     "mf": ["random", "tpe", "random+hb", "tpe+hb"],
-    "pbt": ["random", "tpe", "random+hb", "tpe+hb"],
+    "pbt": ["random", "tpe", "random+hb", "tpe+hb", "pbt8", "pbt8-none", "pbt4", "pb2-4"],
     "overhead": ["random", "tpe", "gp", "cmaes"],
 }

@@ -120,12 +120,19 @@ def run_task(task: Task) -> dict[str, Any]:
             )
             return consumed >= task.budget
 
-        if contender.native is not None:
+        if contender.population is not None:
+            from benchmarks.population import record_segment
+
+            assert problem.max_fidelity is not None
+            contender.population(study, objective, seed)
+            record["trials"] = [record_segment(t, problem.max_fidelity) for t in study.trials]
+        elif contender.native is not None:
             contender.native(study, objective, seed, task.budget, done)
         else:
             while not done():
                 study.optimize(objective, n_trials=1, catch=(Exception,))
-        record["trials"] = [record_trial(t, problem.max_fidelity) for t in study.trials]
+        if "trials" not in record:
+            record["trials"] = [record_trial(t, problem.max_fidelity) for t in study.trials]
     except Exception:
         record["error"] = traceback.format_exc(limit=5)
     record["wall_time"] = time.perf_counter() - start

@@ -19,6 +19,7 @@ from __future__ import annotations
 from optuna_advanced import pbt
 from optuna_advanced import pruners
 from optuna_advanced import samplers
+from optuna_advanced.pbt import PopulationBasedTraining
 from optuna_advanced.pruners import BOHBPruner
 from optuna_advanced.samplers import AxSampler
 from optuna_advanced.samplers import BOHBSampler
@@ -31,6 +32,7 @@ __all__ = [
     "BOHBPruner",
     "BOHBSampler",
     "HyperoptSampler",
+    "PopulationBasedTraining",
     "RandomForestSampler",
     "__version__",
     "pbt",

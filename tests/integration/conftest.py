@@ -57,10 +57,16 @@ def mariadb_url(mariadb_server: tuple[str, int]) -> Iterator[str]:
 
 @pytest.fixture
 def grpc_proxy(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """Optuna's gRPC storage proxy in this process, over an SQLite file, on 127.0.0.1."""
-    from optuna.storages._grpc.server import make_server
+    """Optuna's gRPC storage proxy in this process, over a journal file, on 127.0.0.1.
 
-    storage = optuna.storages.get_storage(f"sqlite:///{tmp_path / 'proxied.db'}")
+    Not over SQLite: SQLite has no row locks, so two concurrent WAITING -> RUNNING transitions
+    can both succeed and two workers pop the same enqueued trial (Optuna's ``enqueue_trial``
+    queue has the same race there). Production proxies front MySQL or PostgreSQL.
+    """
+    from optuna.storages._grpc.server import make_server
+    from optuna.storages.journal import JournalFileBackend
+
+    storage = optuna.storages.JournalStorage(JournalFileBackend(str(tmp_path / "proxied.log")))
     port = databases.free_port()
     server = make_server(storage, "127.0.0.1", port, ThreadPoolExecutor(max_workers=8))
     server.start()

@@ -72,3 +72,58 @@ def heartbeat_worker(
         return value
 
     study.optimize(objective, n_trials=n)
+
+
+def pbt_worker(
+    spec: StorageSpec, study_name: str, artifact_dir: str, log_path: str, kill: bool
+) -> None:
+    """Train a shared PBT population; log each segment's start and end; with ``kill``, SIGKILL
+    this process in the middle of the first segment it runs after a member's first one."""
+    import json
+    import signal
+
+    import numpy as np
+    from optuna.artifacts import FileSystemArtifactStore
+    from optuna.distributions import FloatDistribution
+
+    from optuna_advanced import PopulationBasedTraining
+    from optuna_advanced.pbt import Checkpoint
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    storage = storage_from(spec)
+    study = optuna.load_study(study_name=study_name, storage=storage)
+
+    def log(event: str, trial: optuna.Trial, checkpoint: Checkpoint) -> None:
+        line = f"{event} {checkpoint.member} {trial.number} {time.time():.6f} {os.getpid()}\n"
+        with open(log_path, "a") as f:  # one short O_APPEND write: lines never interleave
+            f.write(line)
+
+    def objective(trial: optuna.Trial, checkpoint: Checkpoint) -> float:
+        log("start", trial, checkpoint)
+        h = np.array([trial.suggest_float("h0", 0.0, 1.0), trial.suggest_float("h1", 0.0, 1.0)])
+        data = checkpoint.load_bytes()
+        theta = np.array(json.loads(data)) if data else np.array([0.9, 0.9])
+        q = 0.0
+        for step in checkpoint.steps:
+            if kill and checkpoint.generation >= 1 and step > checkpoint.start_step + 1:
+                os.kill(os.getpid(), signal.SIGKILL)
+            time.sleep(0.02)
+            theta = theta - 0.02 * h * theta
+            q = 1.2 - float(np.sum(theta**2))
+            trial.report(q, step)
+        checkpoint.save_bytes(json.dumps(theta.tolist()).encode())
+        log("end", trial, checkpoint)
+        return q
+
+    pbt = PopulationBasedTraining(
+        study,
+        population_size=4,
+        perturbation_interval=4,
+        search_space={"h0": FloatDistribution(0.0, 1.0), "h1": FloatDistribution(0.0, 1.0)},
+        artifact_store=FileSystemArtifactStore(artifact_dir),
+        heartbeat_interval=1.0,  # stale after 3 s, well above a loaded machine's stalls
+        seed=0,
+    )
+    pbt.optimize(objective, n_steps=24)
+    if spec[0] == "grpc":
+        storage.close()  # type: ignore[union-attr]

@@ -1,0 +1,111 @@
+"""The population's lineage as a table, and a plot of it (matplotlib, optional)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from optuna_advanced._optional import import_optional
+from optuna_advanced.pbt._checkpoint import ATTRS
+
+
+def lineage(study: optuna.Study) -> list[dict[str, Any]]:
+    """One row per segment that counts (duplicates left out), in trial order.
+
+    Each row holds ``number``, ``state``, ``member``, ``generation``, ``start_step``,
+    ``end_step``, ``value``, ``params``, ``parent`` (the member's previous segment),
+    ``exploited`` (the segment it copied, if any) and ``perturbation``; it reads only user
+    attributes, so it works on any study written by :class:`PopulationBasedTraining`, with or
+    without the worker objects.
+    """
+    rows = []
+    for trial in study.get_trials(deepcopy=False):
+        attrs = trial.user_attrs
+        if ATTRS.key("member") not in attrs or ATTRS.key("duplicate_of") in attrs:
+            continue
+        rows.append(
+            {
+                "number": trial.number,
+                "state": trial.state.name,
+                "member": ATTRS.read(attrs, "member"),
+                "generation": ATTRS.read(attrs, "generation"),
+                "start_step": ATTRS.read(attrs, "start_step"),
+                "end_step": ATTRS.read(attrs, "end_step"),
+                "value": trial.value if trial.state == TrialState.COMPLETE else None,
+                "params": dict(trial.params),
+                "parent": ATTRS.read(attrs, "parent", None),
+                "exploited": ATTRS.read(attrs, "exploited", None),
+                "perturbation": ATTRS.read(attrs, "perturbation", None),
+            }
+        )
+    return rows
+
+
+def plot_lineage(study: optuna.Study, *, ax: Any = None, annotate: bool = False) -> Any:
+    """Draw every member's score over global steps, with exploit edges.
+
+    Each member is one colour; a solid line follows its segments' intermediate values. At an
+    exploit, a dashed grey arrow jumps from where the member was to the end of the segment it
+    copied, where a dot marks the exploit and the member's line continues. Needs matplotlib
+    (``pip install 'optuna-advanced[plot]'``).
+
+    Args:
+        study: A study trained by :class:`PopulationBasedTraining`.
+        ax: A matplotlib ``Axes`` to draw on (a new figure when ``None``).
+        annotate: Write each exploit's perturbation next to its dot.
+
+    Returns:
+        The matplotlib ``Axes``.
+    """
+    plt = import_optional("matplotlib.pyplot", needed_by="plot_lineage", extra="plot")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    rows = lineage(study)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    members = sorted({row["member"] for row in rows})
+    colours = plt.get_cmap("tab10" if len(members) <= 10 else "tab20")
+    by_number = {row["number"]: row for row in rows}
+    for row in sorted(rows, key=lambda r: (r["member"], r["generation"])):
+        colour = colours(members.index(row["member"]) % colours.N)
+        curve = sorted(trials[row["number"]].intermediate_values.items())
+        source = by_number.get(row["exploited"]) if row["exploited"] is not None else None
+        start = _end_point(trials, by_number.get(row["exploited"] or row["parent"] or -1))
+        if start is not None and curve:
+            curve = [start, *curve]
+        if curve:
+            steps, values = zip(*curve)
+            label = f"member {row['member']}" if row["generation"] == 0 else None
+            ax.plot(steps, values, color=colour, lw=1.2, label=label)
+        if source is not None and start is not None:
+            # The jump: from where the member was to the copied member's checkpoint.
+            before = _end_point(trials, by_number.get(row["parent"]))
+            if before is not None:
+                ax.annotate(
+                    "",
+                    xy=start,
+                    xytext=before,
+                    arrowprops={"arrowstyle": "->", "color": "0.5", "ls": "--", "lw": 0.8},
+                )
+            ax.plot(*start, "o", color=colour, ms=4)
+            if annotate and row["perturbation"]:
+                text = ", ".join(f"{k}{v}" for k, v in row["perturbation"].items())
+                ax.annotate(text, start, fontsize=6, color=colour)
+    direction = study.direction.name.lower()
+    ax.set_xlabel("global step")
+    ax.set_ylabel(f"score ({direction})")
+    ax.set_title(f"PBT lineage: {len(members)} members, {len(rows)} segments")
+    if members:
+        ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def _end_point(trials: dict[int, Any], row: dict[str, Any] | None) -> tuple[int, float] | None:
+    if row is None:
+        return None
+    values = trials[row["number"]].intermediate_values
+    if not values:
+        return None
+    step = max(values)
+    return step, values[step]
