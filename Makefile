@@ -14,7 +14,7 @@ TORCH_PIP_ARGS ?=
 MFPBENCH_SPEC ?= mf-prior-bench==1.10.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest clean
+.PHONY: demo test lint typecheck pytest docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,7 @@ $(VENV)/.demo-deps: pyproject.toml | $(PY)
 
 $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
-	$(PIP) install -q -e ".[all,dev,bench]"
+	$(PIP) install -q -e ".[all,dev,bench,docs]"
 	$(PIP) install -q --no-deps "$(MFPBENCH_SPEC)"
 	touch $@ $(VENV)/.demo-deps
 
@@ -44,7 +44,14 @@ typecheck: $(VENV)/.test-deps
 pytest: $(VENV)/.test-deps
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test: lint typecheck pytest
+# The documentation site: HTML with warnings as errors (-E: re-read every page, so an unchanged
+# page's warnings are not skipped), then every example on the pages and in the public classes'
+# docstrings run as doctests.
+docs: $(VENV)/.test-deps
+	$(PY) -m sphinx -W --keep-going -E -q -b html docs docs/_build/html
+	$(PY) -m sphinx -W -b doctest docs docs/_build/doctest
+
+test: lint typecheck pytest docs
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis optuna_advanced_demo.db
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis optuna_advanced_demo.db docs/_build

@@ -37,3 +37,10 @@ def test_readme_bohb_quickstart_runs() -> None:
     exec(compile(block, "README.md", "exec"), namespace)
     study = namespace["study"]
     assert abs(study.best_params["x"] - 1) < 0.5  # type: ignore[attr-defined]
+
+
+def test_readme_pbt_quickstart_runs() -> None:
+    (block,) = [b for b in _python_blocks() if "PopulationBasedTraining(" in b]
+    namespace: dict[str, object] = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["pbt"].best_trial.value > 1.15  # type: ignore[attr-defined]
