@@ -14,6 +14,7 @@ from optuna_advanced.samplers._forest.acquisition import one_exchange_neighbours
 from optuna_advanced.samplers._forest.surrogate import encode_features
 from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
 from optuna_advanced.samplers._forest.surrogate import LogScaler
+from optuna_advanced.samplers._forest.surrogate import VARIANCE_FLOOR
 
 
 def test_log_scaler_matches_smacs_formula_and_inverts() -> None:
@@ -92,3 +93,23 @@ def test_local_search_climbs_to_the_optimum_and_maximise_prefers_new_points() ->
     row, _ = maximise(acq, evaluated, rng.random((500, 2)), layout, lambda r: r, rng)
     assert not np.array_equal(row, evaluated[0])
     assert acq(row[None, :])[0] > -0.01
+
+
+def test_fit_is_scikit_learns_random_forest_tree_for_tree() -> None:
+    """The direct tree fits reproduce RandomForestRegressor exactly (same seeds, bootstrap)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    rng = np.random.default_rng(0)
+    x = rng.random((60, 5))
+    x[:, 4] = np.round(x[:, 4] * 3)  # a discrete column, so ties in splits happen
+    costs = np.exp(3 * x[:, 0]) + x[:, 1] + rng.normal(0, 0.1, 60)
+    ours = ForestSurrogate(n_trees=10, seed=123).fit(x, costs)
+    assert ours.scaler is not None
+    forest = RandomForestRegressor(
+        n_estimators=10, max_features=1.0, max_depth=2**20, random_state=123, n_jobs=1
+    ).fit(x, ours.scaler.transform(costs))
+    grid = rng.random((500, 5))
+    expected = np.stack([t.predict(grid.astype(np.float32)) for t in forest.estimators_])
+    mean, var = ours.predict(grid)
+    np.testing.assert_array_equal(mean, expected.mean(axis=0))
+    np.testing.assert_array_equal(var, np.maximum(expected.var(axis=0), VARIANCE_FLOOR))

@@ -115,15 +115,13 @@ def local_search(
             break
         neighbours = snap(neighbours)
         scores = acquisition(neighbours)
+        # Each search's best neighbour (the first one among equals): sort by search, then by
+        # score descending, then by position, and take the head of each search's run.
+        order = np.lexsort((np.arange(len(scores)), -scores, owner))
+        heads = order[np.r_[True, owner[order][1:] != owner[order][:-1]]]
         best_score = np.full(len(ids), -np.inf)
         best_row = np.zeros(len(ids), dtype=int)
-        order = np.argsort(-scores, kind="stable")
-        seen = np.zeros(len(ids), dtype=bool)
-        for i in order:  # first (best) neighbour of each search
-            o = owner[i]
-            if not seen[o]:
-                seen[o] = True
-                best_score[o], best_row[o] = scores[i], i
+        best_score[owner[heads]], best_row[owner[heads]] = scores[heads], heads
         for k, row_id in enumerate(ids):
             if best_score[k] > values[row_id]:
                 current[row_id], values[row_id] = neighbours[best_row[k]], best_score[k]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Sequence
+import functools
 import math
 import random
 from typing import Any
@@ -41,7 +43,8 @@ class RandomForestSampler(BaseSampler):
     categorical all zeros), as SMAC imputes them.
 
     Acquisition: expected improvement of the cost under the log-space model (SMAC's
-    ``EI(log=True)``, ``xi=0``), maximised as SMAC3's ``LocalAndSortedRandomSearch`` does:
+    ``EI(log=True)``, ``xi=0``), against the model's lowest predicted cost over the evaluated
+    configurations (SMAC's ``predict_x_best``), maximised as SMAC3's ``LocalAndSortedRandomSearch`` does:
     ``n_random_candidates=10000`` random configurations, sorted, and one-exchange local searches
     (numeric moves of stdev 0.05 in the unit cube, every other choice for a categorical, plateau
     walks of up to 10 steps) from the ``n_local_starts=10`` best evaluated and the 10 best random
@@ -131,10 +134,14 @@ class RandomForestSampler(BaseSampler):
         self._n_local_starts = n_local_starts
         self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
         self._cache: tuple[Any, ForestSurrogate] | None = None
+        # Encoded rows of finished trials (which never change), for the space they were
+        # encoded in: re-encoding every trial at every ask cost as much as fitting the forest.
+        self._rows: tuple[Any, dict[int, np.ndarray]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = None
+        state["_rows"] = None
         return state
 
     def reseed_rng(self) -> None:
@@ -170,7 +177,9 @@ class RandomForestSampler(BaseSampler):
 
         trials = study._get_trials(deepcopy=False, use_cache=False)
         history = [t for t in trials if t.number != trial.number]
-        data = _training_data(space, history, study.directions, rng)
+        data = _training_data(
+            space, history, study.directions, rng, functools.partial(self._encode, study)
+        )
         if data is None:  # nothing finished yet (many workers started at once)
             self._write(study, trial, {"source": "random"})
             return space.decode(space.sample_uniform(rng, 1)[0])
@@ -182,7 +191,11 @@ class RandomForestSampler(BaseSampler):
             return encode_features(x, space.is_categorical, space.n_levels)
 
         assert forest.scaler is not None
-        best = float(np.min(forest.scaler.transform(costs)))
+        # The incumbent's cost is the model's lowest prediction over the evaluated
+        # configurations (SMAC3's predict_x_best), not the lowest observation: when several
+        # trials tie at the minimum, the log scaling sends it to about -23, and EI against that
+        # would be ~0 everywhere, leaving the maximiser to pick at random.
+        best = float(np.min(forest.predict(features(rows))[0]))
 
         def acquisition(x: np.ndarray) -> np.ndarray:
             mean, var = forest.predict(features(x))
@@ -243,6 +256,28 @@ class RandomForestSampler(BaseSampler):
         for name, value in attrs.items():
             _ATTRS.write(study._storage, trial._trial_id, name, value, user=True)
 
+    def _encode(self, study: Study, space: SearchSpace, trials: list[FrozenTrial]) -> np.ndarray:
+        """``space.encode_trials(trials)``, with finished trials' rows cached per study and
+        space."""
+        key = (
+            id(study._storage),
+            study._study_id,
+            space.names,
+            tuple(repr(d) for d in space.distributions.values()),
+        )
+        if self._rows is None or self._rows[0] != key:
+            self._rows = (key, {})
+        cache = self._rows[1]
+        out = np.empty((len(trials), len(space)))
+        for i, trial in enumerate(trials):
+            row = cache.get(trial._trial_id)
+            if row is None:
+                row = space.encode_params(trial.params)
+                if trial.state.is_finished():
+                    cache[trial._trial_id] = row
+            out[i] = row
+        return out
+
     def _sobol_row(self, space: SearchSpace, index: int) -> np.ndarray:
         from scipy.stats import qmc
 
@@ -293,6 +328,7 @@ def _training_data(
     history: list[FrozenTrial],
     directions: Sequence[StudyDirection],
     rng: np.random.Generator,
+    encode: Callable[[SearchSpace, list[FrozenTrial]], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None:
     """Rows and costs (lower is better) of finished trials, rows of pending ones, and the map
     from a modelled cost back to the objective's units (identity up to sign; ParEGO for many
@@ -334,7 +370,7 @@ def _training_data(
         cost = np.where(feasible, cost, worst_feasible + spread * (1.0 + violation))
     complete_numbers = {t.number for t in complete}
     failed = [t for t in finished if t.number not in complete_numbers]
-    rows = space.encode_trials(complete + failed)
+    rows = (encode or SearchSpace.encode_trials)(space, complete + failed)
     costs = np.concatenate([cost, np.full(len(failed), float(cost.max()))])
     keep = ~np.all(np.isnan(rows), axis=1)  # trials that share no parameter with the space
     pending_trials = [t for t in history if t.state == TrialState.RUNNING and t.params]

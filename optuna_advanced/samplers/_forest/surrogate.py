@@ -101,22 +101,38 @@ class ForestSurrogate:
         self.scaler: LogScaler | None = None
 
     def fit(self, features: np.ndarray, costs: np.ndarray) -> ForestSurrogate:
-        """Fit on ``features`` (see ``encode_features``) and raw costs (lower is better)."""
-        from sklearn.ensemble import RandomForestRegressor
+        """Fit on ``features`` (see ``encode_features``) and raw costs (lower is better).
+
+        The forest is scikit-learn's ``RandomForestRegressor(n_estimators=n_trees,
+        max_features=ratio_features, ..., random_state=seed)``, tree for tree: the same tree
+        seeds (drawn in order from ``RandomState(seed)``), the same bootstrap (each tree's
+        ``RandomState(tree seed).randint(0, n, n)``, given to the tree as sample weights), the
+        same float32 features; only the forest's input validation and joblib dispatch, which
+        cost more than the small trees themselves, are skipped (``tests/samplers/
+        test_forest_surrogate.py`` checks the predictions are identical).
+        """
+        from sklearn.tree import DecisionTreeRegressor
 
         self.scaler = LogScaler.fit(costs)
-        forest = RandomForestRegressor(
-            n_estimators=self.n_trees,
-            max_features=self.ratio_features,
-            min_samples_split=self.min_samples_split,
-            min_samples_leaf=self.min_samples_leaf,
-            max_depth=self.max_depth,
-            bootstrap=self.bootstrap,
-            random_state=self.seed,
-            n_jobs=1,
-        )
-        forest.fit(features, self.scaler.transform(costs))
-        self._trees = list(forest.estimators_)
+        x = np.ascontiguousarray(features, dtype=np.float32)
+        y = np.ascontiguousarray(self.scaler.transform(costs), dtype=np.float64).reshape(-1, 1)
+        n = len(x)
+        seeds = np.random.RandomState(self.seed).randint(np.iinfo(np.int32).max, size=self.n_trees)
+        self._trees = []
+        for tree_seed in seeds:
+            tree = DecisionTreeRegressor(
+                max_features=self.ratio_features,
+                min_samples_split=self.min_samples_split,
+                min_samples_leaf=self.min_samples_leaf,
+                max_depth=self.max_depth,
+                random_state=int(tree_seed),
+            )
+            weight = np.ones(n, dtype=np.float64)
+            if self.bootstrap:
+                drawn = np.random.RandomState(int(tree_seed)).randint(0, n, n, dtype=np.int32)
+                weight *= np.bincount(drawn, minlength=n)
+            tree.fit(x, y, sample_weight=weight, check_input=False)
+            self._trees.append(tree)
         return self
 
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
