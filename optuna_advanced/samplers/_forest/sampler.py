@@ -44,8 +44,9 @@ class RandomForestSampler(BaseSampler):
 
     Acquisition: expected improvement of the cost under the log-space model (SMAC's
     ``EI(log=True)``, ``xi=0``), against the model's lowest predicted cost over the evaluated
-    configurations (SMAC's ``predict_x_best``), maximised as SMAC3's ``LocalAndSortedRandomSearch`` does:
-    ``n_random_candidates=10000`` random configurations, sorted, and one-exchange local searches
+    configurations (SMAC's ``predict_x_best``), maximised as SMAC3's
+    ``LocalAndSortedRandomSearch`` does: ``n_random_candidates=10000`` random configurations,
+    sorted, and one-exchange local searches
     (numeric moves of stdev 0.05 in the unit cube, every other choice for a categorical, plateau
     walks of up to 10 steps) from the ``n_local_starts=10`` best evaluated and the 10 best random
     configurations. Log-EI rather than plain EI on the log model: that is SMAC3's choice for the
