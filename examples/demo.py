@@ -69,7 +69,9 @@ def make_objective(data: tuple[np.ndarray, ...], seed: int) -> Any:
                 model.partial_fit(x_train, y_train, classes=classes)
             accuracy = float(model.score(x_valid, y_valid))
             trial.report(accuracy, epoch)
-            if trial.should_prune():
+            # The last epoch is also a rung; pruning there would only relabel a fully trained
+            # trial, so it is not asked.
+            if epoch < MAX_EPOCHS and trial.should_prune():
                 raise optuna.TrialPruned()
         return accuracy
 

@@ -419,3 +419,27 @@ def test_lineage_table_and_plot(tmp_path: Path) -> None:
     assert ax.get_legend() is not None
     ax.figure.savefig(tmp_path / "lineage.png")
     assert (tmp_path / "lineage.png").stat().st_size > 1000
+
+
+def test_progress_bar_counts_the_population_steps(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pbt = make(tmp_path, population_size=2)
+    pbt.optimize(toy, n_steps=8, show_progress_bar=True)
+    err = capsys.readouterr().err
+    assert "16/16" in err  # 2 members x 8 steps
+
+
+def test_timeout_stops_claiming_and_a_later_call_resumes(tmp_path: Path) -> None:
+    def slow(trial: optuna.Trial, checkpoint: Checkpoint) -> float:
+        time.sleep(0.3)
+        return toy(trial, checkpoint)
+
+    pbt = make(tmp_path, population_size=2)
+    start = time.monotonic()
+    pbt.optimize(slow, n_steps=40, timeout=0.5)
+    assert time.monotonic() - start < 5
+    done = [t for t in pbt.study.trials if t.state == TrialState.COMPLETE]
+    assert 0 < len(done) < 20
+    pbt.optimize(toy, n_steps=40)  # picks up the waiting segments and finishes
+    check_chains(pbt.study, 2, 40, 4)
