@@ -57,7 +57,9 @@ def heartbeat_worker(
         url,
         heartbeat_interval=1,
         grace_period=3,
-        failed_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=2),
+        heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+            max_retry=2
+        ),
     )
     study = optuna.load_study(
         study_name=study_name, storage=storage, sampler=sampler_by_name(sampler, seed)
