@@ -156,12 +156,15 @@ def suggest(
         return np.asarray(rng.random(d), dtype=float)
     recent = np.argsort(t, kind="stable")[-max_observations:]
     t, reward, h, delta = t[recent], reward[recent], h[recent], delta[recent]
-    r_lo, r_hi = min(reward.min(), reward_now), max(reward.max(), reward_now)
+    # Scaled in halves so that rewards of ±1e308 do not overflow; deltas by their largest
+    # magnitude first, for the same reason.
+    r_lo, r_hi = min(reward.min(), reward_now) / 2, max(reward.max(), reward_now) / 2
     r_scale = (r_hi - r_lo) or 1.0
-    x = np.column_stack([(reward - r_lo) / r_scale, h])
+    x = np.column_stack([(reward / 2 - r_lo) / r_scale, h])
+    delta = delta / (np.abs(delta).max() or 1.0)
     y = (delta - delta.mean()) / (delta.std() or 1.0)
     gp = TimeVaryingGP().fit(np.asarray(t, dtype=float), x, y)
-    r_now = (reward_now - r_lo) / r_scale
+    r_now = (reward_now / 2 - r_lo) / r_scale
     if len(pending_h):
         m = len(pending_h)
         gp.add_pending(np.full(m, t_now), np.column_stack([np.full(m, r_now), pending_h]))

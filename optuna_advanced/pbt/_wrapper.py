@@ -582,10 +582,14 @@ class PopulationBasedTraining:
             row = space.encode_params(s.trial.params)
             if np.isnan(row).any():
                 continue
+            with np.errstate(over="ignore"):  # ±1e308 scores: the difference overflows
+                delta = (s.score - before.score) / max(1, s.end_step - s.start_step)
+            if not math.isfinite(delta):
+                continue
             rows.append(row)
             times.append(s.end_step / self.perturbation_interval)
             rewards.append(before.score)
-            deltas.append((s.score - before.score) / max(1, s.end_step - s.start_step))
+            deltas.append(delta)
         pending = [space.encode_params(s.trial.params) for s in population.pending()]
         pending_h = np.array([p for p in pending if not np.isnan(p).any()]).reshape(-1, len(space))
         assert base.score is not None

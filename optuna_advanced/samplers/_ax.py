@@ -46,11 +46,17 @@ def _constraint_metric(i: int) -> str:
     return f"constraint_{i}"
 
 
+_MAX_GRID = 10_000  # stepped ranges with more values go to Ax as plain ranges
+
+
 class _Parameter:
     """One Optuna distribution as one Ax parameter.
 
     - float and int ranges: ``RangeParameterConfig`` with ``scaling="log"`` for log ranges and
-      ``step_size`` for stepped ones (Ax then treats the grid as an ordered choice).
+      ``step_size`` for stepped ones (Ax then treats the grid as an ordered choice, listing
+      every value). A grid of more than ``_MAX_GRID`` values is passed as a plain range
+      instead and Ax's value is snapped to the grid: listing ``range(0, 3e17, 3)`` would need
+      exabytes.
     - categorical: an unordered ``ChoiceParameterConfig``; choices that are all strings, all
       ints or all floats are passed as they are, any other mix (``None``, booleans with
       numbers, ...) as the strings ``"0"``, ``"1"``, ... of their indices.
@@ -80,14 +86,18 @@ class _Parameter:
                 name=self.name, values=values, parameter_type=kind, is_ordered=False
             )
         assert isinstance(d, (IntDistribution, FloatDistribution))
+        step = d.step
+        if step is not None and (
+            (isinstance(d, IntDistribution) and step == 1)
+            or (d.high - d.low) / step + 1 > _MAX_GRID
+        ):
+            step = None
         return RangeParameterConfig(
             name=self.name,
             bounds=(d.low, d.high),
             parameter_type="int" if isinstance(d, IntDistribution) else "float",
             scaling="log" if d.log else None,
-            step_size=None
-            if d.step is None or (isinstance(d, IntDistribution) and d.step == 1)
-            else d.step,
+            step_size=step,
         )
 
     def to_ax(self, value: Any) -> Any:

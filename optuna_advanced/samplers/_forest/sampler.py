@@ -29,6 +29,7 @@ from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
 
 _ATTRS = AttrNamespace("rf")
 _PAREGO_RHO = 0.05  # SMAC3's ParEGO: augmented Tchebycheff with rho = 0.05
+_BIG = 1e300  # costs are clipped to [-_BIG, _BIG]: their differences stay finite
 
 
 class RandomForestSampler(BaseSampler):
@@ -345,7 +346,9 @@ def _training_data(
     if not complete:
         return None
     signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in directions])
-    values = np.array([t.values for t in complete], dtype=float) * signs
+    # Finite but huge values (±1e308) would overflow every difference taken below (ranges,
+    # scaling) into inf and NaN: clip them where differences stay finite; the order is kept.
+    values = np.clip(np.array([t.values for t in complete], dtype=float) * signs, -_BIG, _BIG)
     if len(directions) > 1:
         low, high = values.min(axis=0), values.max(axis=0)
         scaled = (values - low) / np.where(high > low, high - low, 1.0)
@@ -364,11 +367,13 @@ def _training_data(
             return sign * v
 
     violation = np.array([sum(max(c, 0.0) for c in t.constraints.values()) for t in complete])
+    violation = np.nan_to_num(np.minimum(violation, _BIG), nan=_BIG)  # inf/NaN: the worst
     if (violation > 0).any():
         feasible = violation <= 0
         spread = float(np.ptp(cost)) or 1.0
         worst_feasible = float(cost[feasible].max()) if feasible.any() else float(cost.min())
-        cost = np.where(feasible, cost, worst_feasible + spread * (1.0 + violation))
+        penalty = np.minimum(spread * (1.0 + violation), _BIG)
+        cost = np.clip(np.where(feasible, cost, worst_feasible + penalty), -_BIG, _BIG)
     complete_numbers = {t.number for t in complete}
     failed = [t for t in finished if t.number not in complete_numbers]
     rows = (encode or SearchSpace.encode_trials)(space, complete + failed)
