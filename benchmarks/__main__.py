@@ -1,9 +1,10 @@
-"""Command line: ``python -m benchmarks run ...`` and ``python -m benchmarks report DIR``.
+"""Command line: ``python -m benchmarks run|parallel|peers|throughput ...`` and ``report DIR``.
 
 Examples:
     python -m benchmarks run --suite sf --seeds 10 --out benchmarks/results/latest
     python -m benchmarks run --suite mf --samplers random+hb,tpe+hb --seeds 10 --out DIR
     python -m benchmarks run --suite sf --smoke --out /tmp/smoke     # seconds, for CI
+    python -m benchmarks throughput --workers 1,2,4,8 --seeds 3 --out DIR   # PostgreSQL, 20 min
     python -m benchmarks report benchmarks/results/latest
 """
 
@@ -109,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
     bri.add_argument("--smac-trials", type=int, default=300, help="0 skips SMAC")
     bri.add_argument("--window", type=int, default=20)
     bri.add_argument("--out", type=Path, required=True)
+    thr = sub.add_parser(
+        "throughput", help="trials/s per sampler, 1 to N workers on one PostgreSQL study"
+    )
+    thr.add_argument(
+        "--samplers",
+        help="comma-separated registry names (default: RandomSampler, TPESampler and the pack's)",
+    )
+    thr.add_argument("--workers", default="1,2,4,8")
+    thr.add_argument("--seeds", type=int, default=3, help="repeats (sampler seeds differ)")
+    thr.add_argument("--trials", type=int, default=60, help="trials per run, over all workers")
+    thr.add_argument("--sleep", type=float, default=0.0, help="seconds of work per trial")
+    thr.add_argument(
+        "--postgres",
+        default="127.0.0.1:5432",
+        help="HOST:PORT, trust auth as user postgres; each run creates and drops a database",
+    )
+    thr.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
     report.add_argument("dir", type=Path)
     args = parser.parse_args(argv)
@@ -150,6 +168,29 @@ def main(argv: list[str] | None = None) -> int:
         print(parallel.summarise(records))
         write_report(args.out)
         return 0
+
+    if args.command == "throughput":
+        from benchmarks import throughput
+
+        names = args.samplers.split(",") if args.samplers else list(throughput.DEFAULT_SAMPLERS)
+        unknown = [n for n in names if n not in throughput.DEFAULT_SAMPLERS]
+        if unknown:
+            parser.error(f"unknown samplers {unknown}; known: {list(throughput.DEFAULT_SAMPLERS)}")
+        host, _, port = args.postgres.rpartition(":")
+        _record_command(args.out, sys.argv[1:] if argv is None else argv)
+        records = throughput.run(
+            args.out,
+            names,
+            [int(n) for n in args.workers.split(",")],
+            args.seeds,
+            args.trials,
+            args.sleep,
+            host,
+            int(port),
+        )
+        print(throughput.summarise(records))
+        write_report(args.out)
+        return 0 if all(throughput.is_ok(r) for r in records) else 1
 
     known = contenders()
     names = args.samplers.split(",") if args.samplers else DEFAULTS[args.suite]

@@ -323,6 +323,14 @@ def write_report(out_dir: Path) -> Path:
             "## Against native peers (time per suggestion, same run)\n",
             summarise_peers(runs),
         ]
+    throughput_path = out_dir / "throughput.jsonl"
+    if throughput_path.exists():
+        from benchmarks import throughput
+
+        parts += [
+            "## Throughput on PostgreSQL (trials per second, 1 to 8 workers)\n",
+            throughput.summarise(throughput.load(throughput_path)),
+        ]
     if errors:
         parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")
     report = out_dir / "report.md"

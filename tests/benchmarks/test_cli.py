@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -124,3 +125,91 @@ def test_peers_compares_bridges_and_forest_with_their_native_library(tmp_path: P
     for r in records:
         assert r["native_median_s"] > 0 and r["bridge_median_s"] > 0
     assert "Against native peers" in (tmp_path / "report.md").read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.multiprocess
+def test_throughput_runs_workers_on_postgresql(tmp_path: Path) -> None:
+    from tests.integration import databases
+
+    with contextlib.ExitStack() as stack:
+        server: tuple[str, int] | None = databases.POSTGRES
+        if not databases.is_listening(*databases.POSTGRES):
+            server = stack.enter_context(databases.local_postgres())
+        if server is None:
+            message = "PostgreSQL (127.0.0.1:5432) is not reachable and could not be started"
+            if databases.required():
+                pytest.fail(message + " (OPTUNA_ADVANCED_REQUIRE_DATABASES is set)")
+            pytest.skip(message)
+        host, port = server
+        args = ["throughput", "--samplers", "optuna.RandomSampler,BOHBSampler"]
+        args += ["--workers", "1,2", "--seeds", "1", "--trials", "8"]
+        args += ["--postgres", f"{host}:{port}", "--out", str(tmp_path)]
+        assert main(args) == 0
+    records = [json.loads(x) for x in (tmp_path / "throughput.jsonl").read_text().splitlines()]
+    assert sorted((r["sampler"], r["n_workers"]) for r in records) == [
+        ("BOHBSampler", 1),
+        ("BOHBSampler", 2),
+        ("optuna.RandomSampler", 1),
+        ("optuna.RandomSampler", 2),
+    ]
+    for r in records:
+        assert r["exit_codes"] == [0] * r["n_workers"]
+        assert r["n_complete"] == 8 and r["n_failed"] == 0 and r["n_running_left"] == 0
+        assert r["wall_time"] > 0 and r["trials_per_second"] > 0
+    report = (tmp_path / "report.md").read_text()
+    assert "## Throughput on PostgreSQL" in report
+    assert "python -m benchmarks throughput" in report
+    assert "| optuna.RandomSampler | 1.00x / - | 1.00x / - |" in report  # no TPE in this run
+    assert "within-run" in report
+
+
+def test_throughput_ratios_compare_runs_of_the_same_repeat() -> None:
+    from benchmarks.throughput import schedule
+    from benchmarks.throughput import summarise
+
+    plan = schedule(["a", "b", "c"], [1, 2], 3)
+    assert len(plan) == 18
+
+    def order(seed: int, n: int) -> list[str]:
+        return [name for s, m, name, _ in plan if s == seed and m == n]
+
+    for n in (1, 2):
+        assert order(1, n) == order(0, n)[::-1]  # a mirrored pair: linear drift cancels
+        assert order(2, n) != order(0, n)  # the next pair is rotated
+    assert [n for s, n, _, pos in plan if s == 1 and pos == 0] == [2, 1]
+
+    def rec(run: str, seed: int, sampler: str, n: int, tps: float) -> dict[str, object]:
+        return {
+            "run": run,
+            "seed": seed,
+            "sampler": sampler,
+            "n_workers": n,
+            "n_trials": 10,
+            "n_complete": 10,
+            "n_failed": 0,
+            "n_running_left": 0,
+            "exit_codes": [0] * n,
+            "sleep": 0.0,
+            "cpu_count": 2,
+            "trials_per_second": tps,
+        }
+
+    # Twice as fast as RandomSampler within each repeat, although the machine's speed (and so
+    # every absolute figure) halves between the two repeats.
+    records = [
+        rec("r", 0, "optuna.RandomSampler", 1, 10.0),
+        rec("r", 0, "BOHBSampler", 1, 20.0),
+        rec("r", 1, "optuna.RandomSampler", 1, 5.0),
+        rec("r", 1, "BOHBSampler", 1, 10.0),
+        rec("r", 0, "optuna.RandomSampler", 2, 15.0),
+        rec("r", 0, "BOHBSampler", 2, 30.0),
+        rec("r", 1, "optuna.RandomSampler", 2, 7.5),
+        rec("r", 1, "BOHBSampler", 2, 15.0),
+    ]
+    broken = rec("r", 2, "BOHBSampler", 2, 1.0)
+    broken["exit_codes"] = [0, 1]
+    text = summarise([*records, broken])
+    assert "| BOHBSampler | 2.00x / - | 2.00x / - |" in text
+    assert "| BOHBSampler | 15.0 [2] | 22.5 (1.50x) [2] |" in text
+    assert "1 run(s) left out" in text
