@@ -85,11 +85,12 @@ class Objective:
 
 
 @contextlib.contextmanager
-def fresh_database(host: str, port: int) -> Iterator[str]:
-    """A new PostgreSQL database, dropped afterwards (even with connections left open)."""
+def fresh_database(host: str, port: int, prefix: str = "oa_throughput") -> Iterator[str]:
+    """A new PostgreSQL database, dropped afterwards (even with connections left open); yields
+    its SQLAlchemy URL. The database tests use it too."""
     import psycopg
 
-    name = f"oa_throughput_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as conn:
         conn.autocommit = True
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 import math
-import time
 from typing import Any
 
 import numpy as np
@@ -228,7 +227,3 @@ def choose_exploit_source(
     if not top:
         return None
     return scored[top[int(rng.integers(len(top)))]]
-
-
-def now() -> float:
-    return time.time()

@@ -92,21 +92,11 @@ def new_name() -> str:
     return f"oa_test_{uuid.uuid4().hex[:12]}"
 
 
-@contextlib.contextmanager
-def postgres_database(host: str, port: int) -> Iterator[str]:
+def postgres_database(host: str, port: int) -> contextlib.AbstractContextManager[str]:
     """A fresh database, dropped afterwards; yields its SQLAlchemy URL."""
-    import psycopg
+    from benchmarks.throughput import fresh_database
 
-    name = new_name()
-    with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql+psycopg://postgres@{host}:{port}/{name}"
-    finally:
-        with psycopg.connect(host=host, port=port, user="postgres", dbname="postgres") as conn:
-            conn.autocommit = True
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return fresh_database(host, port, prefix="oa_test")
 
 
 @contextlib.contextmanager
