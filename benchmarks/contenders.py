@@ -19,6 +19,9 @@ Names:
         ``AxSampler(sobol)`` is its quasi-random strategy, kept fast for the test harness.
     ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
         (``adaptive_bandwidth=False``), for comparison with the default.
+    ``rf-smac``: RandomForestSampler with SMAC3's own forest and acquisition
+        (``splitter="best", acquisition="log_ei"``; the default before random thresholds);
+        ``rf-logei``: random thresholds with SMAC3's log-EI. Ablations of the defaults.
     ``pbt4``, ``pbt8``, ``pb2-4``, ``pb2-8``, ``pbt4-none``, ``pbt8-none``: Population Based
         Training with 4 or 8 members (``pbt`` suite only; see ``benchmarks.population``).
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
@@ -103,6 +106,15 @@ def _bohb_paper(seed: int) -> BaseSampler:
     return BOHBSampler(seed=seed, adaptive_bandwidth=False)
 
 
+def _forest(splitter: str, acquisition: str) -> SamplerBuilder:
+    def build(seed: int) -> BaseSampler:
+        from optuna_advanced import RandomForestSampler
+
+        return RandomForestSampler(seed=seed, splitter=splitter, acquisition=acquisition)
+
+    return build
+
+
 def _ax(seed: int) -> BaseSampler:
     from optuna_advanced import AxSampler
 
@@ -120,6 +132,8 @@ def contenders() -> dict[str, Contender]:
         Contender("tpe+bohb", _tpe, hyperband=True, bohb_pruner=True),
         Contender("AxSampler", _ax),
         Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
+        Contender("rf-smac", _forest("best", "log_ei")),
+        Contender("rf-logei", _forest("random", "log_ei")),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
         Contender("ax-native", None, native=natives.ax_loop),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import integrate
 from scipy import stats
 
+from optuna_advanced.samplers._forest.acquisition import expected_improvement
 from optuna_advanced.samplers._forest.acquisition import Layout
 from optuna_advanced.samplers._forest.acquisition import local_search
 from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
@@ -39,6 +41,22 @@ def test_log_expected_improvement_is_the_expectation_it_claims() -> None:
         )
         got = log_expected_improvement(np.array([mean]), np.array([var]), best)[0]
         np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+
+
+def test_expected_improvement_is_the_expectation_it_claims() -> None:
+    # EI = E[max(best - Z, 0)] for Z ~ N(mean, var): check by quadrature.
+    for mean, var, best in [(0.0, 1.0, -0.5), (-2.0, 0.04, -1.9), (1.0, 2.0, 0.5)]:
+        s = np.sqrt(var)
+        expected, _ = integrate.quad(
+            lambda z: max(best - z, 0.0) * stats.norm.pdf(z, mean, s),
+            mean - 12 * s,
+            best,
+        )
+        got = expected_improvement(np.array([mean]), np.array([var]), best)[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-6, atol=1e-12)
+    # At the variance floor EI is the plain improvement, or nothing.
+    floor = np.array([1e-10, 1e-10])
+    np.testing.assert_allclose(expected_improvement(np.array([0.0, 2.0]), floor, 1.0), [1.0, 0.0])
 
 
 def test_forest_mean_and_variance_come_from_the_trees() -> None:
@@ -95,21 +113,52 @@ def test_local_search_climbs_to_the_optimum_and_maximise_prefers_new_points() ->
     assert acq(row[None, :])[0] > -0.01
 
 
-def test_fit_is_scikit_learns_random_forest_tree_for_tree() -> None:
-    """The direct tree fits reproduce RandomForestRegressor exactly (same seeds, bootstrap)."""
+@pytest.mark.parametrize("splitter", ["random", "best"])
+def test_fit_is_scikit_learns_forest_tree_for_tree(splitter: str) -> None:
+    """The direct tree fits reproduce scikit-learn's forests exactly (same seeds, bootstrap):
+    ExtraTreesRegressor(bootstrap=True) for random splits, RandomForestRegressor for best."""
+    from sklearn.ensemble import ExtraTreesRegressor
     from sklearn.ensemble import RandomForestRegressor
 
     rng = np.random.default_rng(0)
     x = rng.random((60, 5))
     x[:, 4] = np.round(x[:, 4] * 3)  # a discrete column, so ties in splits happen
     costs = np.exp(3 * x[:, 0]) + x[:, 1] + rng.normal(0, 0.1, 60)
-    ours = ForestSurrogate(n_trees=10, seed=123).fit(x, costs)
+    ours = ForestSurrogate(n_trees=10, splitter=splitter, seed=123).fit(x, costs)
     assert ours.scaler is not None
-    forest = RandomForestRegressor(
-        n_estimators=10, max_features=1.0, max_depth=2**20, random_state=123, n_jobs=1
+    cls = ExtraTreesRegressor if splitter == "random" else RandomForestRegressor
+    forest = cls(
+        n_estimators=10,
+        bootstrap=True,
+        max_features=1.0,
+        max_depth=2**20,
+        random_state=123,
+        n_jobs=1,
     ).fit(x, ours.scaler.transform(costs))
     grid = rng.random((500, 5))
     expected = np.stack([t.predict(grid.astype(np.float32)) for t in forest.estimators_])
     mean, var = ours.predict(grid)
     np.testing.assert_array_equal(mean, expected.mean(axis=0))
     np.testing.assert_array_equal(var, np.maximum(expected.var(axis=0), VARIANCE_FLOOR))
+
+
+def test_random_splits_give_a_finer_mean_and_more_disagreement_between_observations() -> None:
+    """Best-threshold trees all cut at the midpoints between observations, so their mean is a
+    staircase with steps at the same few places and the trees agree on wide plateaus; random
+    thresholds put steps anywhere between, and the trees disagree more there."""
+    rng = np.random.default_rng(1)
+    x = np.sort(rng.random(15))[:, None] * 0.6
+    costs = (x[:, 0] - 0.3) ** 2 + 0.01
+    grid = np.linspace(0.0, 0.6, 2001)[:, None]
+    levels, spread = {}, {}
+    for splitter in ("random", "best"):
+        forest = ForestSurrogate(n_trees=10, splitter=splitter, seed=0).fit(x, costs)
+        mean, var = forest.predict(grid)
+        levels[splitter], spread[splitter] = len(np.unique(mean)), float(var.mean())
+    assert levels["random"] > 2 * levels["best"]
+    assert spread["random"] > 2 * spread["best"]
+
+
+def test_unknown_splitter_is_rejected() -> None:
+    with pytest.raises(ValueError, match="splitter"):
+        ForestSurrogate(splitter="median")

@@ -17,6 +17,20 @@ Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Snap = Callable[[np.ndarray], np.ndarray]
 
 
+def expected_improvement(
+    mean: np.ndarray, var: np.ndarray, best: float, xi: float = 0.0
+) -> np.ndarray:
+    """Plain EI of the modelled quantity: ``E[max(best - z, 0)]`` for ``z ~ N(mean, var)``.
+
+    On the log-scaled model this is the expected improvement of the log cost, so a relative
+    improvement counts the same at every cost level (SMAC3's ``EI(log=False)``).
+    """
+    s = np.sqrt(var)
+    u = (best - mean - xi) / s
+    ei = s * (u * ndtr(u) + np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi))
+    return np.asarray(np.maximum(ei, 0.0))
+
+
 def log_expected_improvement(
     mean: np.ndarray, var: np.ndarray, best: float, xi: float = 0.0
 ) -> np.ndarray:

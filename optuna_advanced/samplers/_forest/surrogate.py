@@ -2,8 +2,9 @@
 
 Inputs are rows in the unit cube (numeric columns; categorical columns hold choice codes), with
 NaN for inactive conditional values. Costs are log-scaled as SMAC's ``RunHistoryLogScaledEncoder``
-does; the forest is 10 bootstrapped, fully grown trees; the predictive mean and variance are
-taken across the trees' predictions (Hutter et al., "Algorithm runtime prediction", 2014, and
+does; the forest is 10 bootstrapped, fully grown trees (with random split thresholds by
+default, best ones as SMAC3 on request); the predictive mean and variance are taken across the
+trees' predictions (Hutter et al., "Algorithm runtime prediction", 2014, and
 SMAC3's ``RandomForest``).
 """
 
@@ -69,8 +70,19 @@ def encode_features(x: np.ndarray, is_categorical: np.ndarray, n_levels: np.ndar
 class ForestSurrogate:
     """Random forest with SMAC3's HPO-facade defaults, predicting log-scaled costs.
 
+    One choice differs by default: ``splitter="random"`` draws each candidate split's threshold
+    uniformly between the node's smallest and largest value of the feature and keeps the best
+    feature (extremely randomised trees, Geurts, Ernst & Wehenkel, Machine Learning 63, 2006),
+    instead of the best threshold of every feature (``"best"``, SMAC3's forest). Averaged over
+    the trees, random thresholds give a mean that steps anywhere between observations, and
+    trees that disagree more there, where best-threshold trees all cut at the same midpoints
+    and agree on wide constant plateaus (so EI sees little uncertainty next to the incumbent);
+    the ``sf`` benchmark shows the difference on continuous problems
+    (``docs/algorithms/random_forest.rst``).
+
     Args:
         n_trees: Trees in the forest (SMAC: 10).
+        splitter: ``"random"`` (extremely randomised thresholds) or ``"best"`` (SMAC3's).
         ratio_features: Fraction of features tried at each split (SMAC HPO facade: 1.0).
         min_samples_split: Minimum samples to split a node (2).
         min_samples_leaf: Minimum samples in a leaf (1).
@@ -83,6 +95,7 @@ class ForestSurrogate:
         self,
         *,
         n_trees: int = 10,
+        splitter: str = "random",
         ratio_features: float = 1.0,
         min_samples_split: int = 2,
         min_samples_leaf: int = 1,
@@ -90,7 +103,10 @@ class ForestSurrogate:
         bootstrap: bool = True,
         seed: int = 0,
     ) -> None:
+        if splitter not in ("random", "best"):
+            raise ValueError(f"splitter must be 'random' or 'best', got {splitter!r}.")
         self.n_trees = n_trees
+        self.splitter = splitter
         self.ratio_features = ratio_features
         self.min_samples_split = min_samples_split
         self.min_samples_leaf = min_samples_leaf
@@ -103,13 +119,15 @@ class ForestSurrogate:
     def fit(self, features: np.ndarray, costs: np.ndarray) -> ForestSurrogate:
         """Fit on ``features`` (see ``encode_features``) and raw costs (lower is better).
 
-        The forest is scikit-learn's ``RandomForestRegressor(n_estimators=n_trees,
-        max_features=ratio_features, ..., random_state=seed)``, tree for tree: the same tree
-        seeds (drawn in order from ``RandomState(seed)``), the same bootstrap (each tree's
-        ``RandomState(tree seed).randint(0, n, n)``, given to the tree as sample weights), the
-        same float32 features; only the forest's input validation and joblib dispatch, which
-        cost more than the small trees themselves, are skipped (``tests/samplers/
-        test_forest_surrogate.py`` checks the predictions are identical).
+        The forest is scikit-learn's ``ExtraTreesRegressor(n_estimators=n_trees,
+        bootstrap=True, max_features=ratio_features, ..., random_state=seed)`` for
+        ``splitter="random"`` and ``RandomForestRegressor`` with the same arguments for
+        ``"best"``, tree for tree: the same tree seeds (drawn in order from
+        ``RandomState(seed)``), the same bootstrap (each tree's ``RandomState(tree
+        seed).randint(0, n, n)``, given to the tree as sample weights), the same float32
+        features; only the forest's input validation and joblib dispatch, which cost more than
+        the small trees themselves, are skipped (``tests/samplers/test_forest_surrogate.py``
+        checks the predictions are identical).
         """
         from sklearn.tree import DecisionTreeRegressor
 
@@ -121,6 +139,7 @@ class ForestSurrogate:
         self._trees = []
         for tree_seed in seeds:
             tree = DecisionTreeRegressor(
+                splitter=self.splitter,
                 max_features=self.ratio_features,
                 min_samples_split=self.min_samples_split,
                 min_samples_leaf=self.min_samples_leaf,
