@@ -182,6 +182,21 @@ def test_argument_validation() -> None:
         RandomForestSampler(n_startup_trials=0)
     with pytest.raises(ValueError):
         RandomForestSampler(random_fraction=1.5)
+    with pytest.raises(ValueError, match="splitter"):
+        RandomForestSampler(splitter="median")
+    with pytest.raises(ValueError, match="acquisition"):
+        RandomForestSampler(acquisition="ucb")
+
+
+@pytest.mark.parametrize(("splitter", "acquisition"), [("best", "log_ei"), ("random", "ei")])
+def test_every_model_option_finds_the_minimum(splitter: str, acquisition: str) -> None:
+    sampler = RandomForestSampler(
+        seed=0, n_startup_trials=8, splitter=splitter, acquisition=acquisition
+    )
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=30)
+    assert study.best_value < 0.05
+    assert any(t.user_attrs.get("rf:source") == "model" for t in study.trials)
 
 
 def test_categorical_only_space() -> None:
