@@ -128,13 +128,8 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
-def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | None) -> str:
-    recs = [r for r in records if r["suite"] == suite]
-    if suite == "overhead":
-        return overhead_report(recs)
-    at = regrets(recs, CHECKPOINTS)
-    if not at:
-        return f"## {suite}\n\nNo completed runs.\n"
+def _summary(at: dict[tuple[Any, ...], np.ndarray]) -> tuple[str, str]:
+    """The overall table (sorted by mean rank) and the per-problem table of ``at``."""
     contenders = sorted({c for _, c, _ in at})
     problems = sorted({p for p, _, _ in at})
     ranks = _ranks({k: float(v[-1]) for k, v in at.items()})
@@ -158,7 +153,6 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         "seeds",
         "problems",
     ]
-    out = [f"## Suite `{suite}`\n", _table(rows, header), ""]
     per_problem = []
     for p in problems:
         cells = [p]
@@ -166,17 +160,61 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
             vals = [v[-1] for (pp, cc, s), v in at.items() if pp == p and cc == c]
             cells.append(f"{np.mean(vals):.3f}" if vals else "-")
         per_problem.append(cells)
-    out += [
+    return _table(rows, header), _table(per_problem, ["problem"] + contenders)
+
+
+def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | None) -> str:
+    recs = [r for r in records if r["suite"] == suite]
+    if suite == "overhead":
+        return overhead_report(recs)
+    at = regrets(recs, CHECKPOINTS)
+    if not at:
+        return f"## {suite}\n\nNo completed runs.\n"
+    # A contender with fewer seeds than the others (a run still being accumulated) is kept out of
+    # the main tables, whose means and ranks would otherwise mix different sets of runs, and is
+    # compared in its own section with every contender on exactly its (problem, seed) pairs.
+    seeds = {c: {s for (_, cc, s) in at if cc == c} for _, c, _ in at}
+    most = max(len(s) for s in seeds.values())
+    partial = sorted(c for c, s in seeds.items() if len(s) < most)
+    full = {k: v for k, v in at.items() if k[1] not in partial}
+    overall, per_problem = _summary(full)
+    out = [
+        f"## Suite `{suite}`\n",
+        overall,
+        "",
         "Mean normalised regret at 100% of the budget, per problem:\n",
-        _table(per_problem, ["problem"] + contenders),
+        per_problem,
         "",
     ]
+    for c in partial:
+        pairs = {(p, s) for (p, cc, s) in at if cc == c}
+        subset = {
+            k: v
+            for k, v in at.items()
+            if (k[0], k[2]) in pairs and (k[1] == c or k[1] not in partial)
+        }
+        overall, per_problem = _summary(subset)
+        out += [
+            f"### `{c}` so far: {len(pairs)} runs (seeds {_seed_list(seeds[c])}), "
+            "beside every contender on the same problems and seeds\n",
+            overall,
+            "",
+            per_problem,
+            "",
+        ]
     if suite == "pbt":
         out += [pbt_details(recs), ""]
     if plot_dir is not None:
         name = plot_suite(recs, suite, plot_dir)
         out.append(f"![{suite} convergence](plots/{name})\n")
     return "\n".join(out)
+
+
+def _seed_list(seeds: set[int]) -> str:
+    ordered = sorted(seeds)
+    if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+        return f"{ordered[0]}-{ordered[-1]}"
+    return ", ".join(map(str, ordered))
 
 
 def pbt_details(recs: list[dict[str, Any]]) -> str:

@@ -75,3 +75,24 @@ def test_resume_skips_only_successful_runs_and_report_keeps_the_last_good(tmp_pa
     report = write_report(tmp_path).read_text()
     assert "| a |" in report and "| b |" in report
     assert (tmp_path / "plots" / "mf.png").stat().st_size > 1000
+
+
+def test_contender_with_fewer_seeds_is_compared_on_its_own_runs(tmp_path: Path) -> None:
+    # a and b have seeds 0 and 1; c (still accumulating) only seed 0, where it beats both.
+    values = {("a", 0): 4.0, ("a", 1): 2.0, ("b", 0): 6.0, ("b", 1): 8.0, ("c", 0): 1.0}
+    recs = [
+        _rec(c, s, [[100, v, v, "C"]], suite="sf", problem="p", budget=100, max_fidelity=None)
+        for (c, s), v in values.items()
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    report = write_report(tmp_path).read_text()
+    main, partial = report.split("### `c` so far: 1 runs (seeds 0)")
+    # The main table: a and b over both seeds, ranks unaffected by c.
+    assert "| a | 1.000 | 1.000 | 0.300 | 1.00 | 2 | 1 |" in main
+    assert "| b | 1.000 | 1.000 | 0.700 | 2.00 | 2 | 1 |" in main
+    assert "| c |" not in main
+    # Its own section: every contender on seed 0 only.
+    assert "| c | 1.000 | 1.000 | 0.100 | 1.00 | 1 | 1 |" in partial
+    assert "| a | 1.000 | 1.000 | 0.400 | 2.00 | 1 | 1 |" in partial
+    assert "| b | 1.000 | 1.000 | 0.600 | 3.00 | 1 | 1 |" in partial
+    assert "| p | 0.400 | 0.600 | 0.100 |" in partial
