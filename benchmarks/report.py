@@ -195,7 +195,8 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         }
         overall, per_problem = _summary(subset)
         out += [
-            f"### `{c}` so far: {len(pairs)} runs (seeds {_seed_list(seeds[c])}), "
+            f"### `{c}` so far: {len(pairs)} runs (seed{'s' if len(seeds[c]) > 1 else ''} "
+            f"{_seed_list(seeds[c])}), "
             "beside every contender on the same problems and seeds\n",
             overall,
             "",
@@ -303,7 +304,11 @@ def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
     n_cols = min(4, len(problems))
     n_rows = math.ceil(len(problems) / n_cols)
     fig, axes = plt.subplots(n_rows, n_cols, figsize=(4 * n_cols, 3 * n_rows), squeeze=False)
-    colors = plt.get_cmap("tab10")
+    # Ten distinct colours, then black and darker tones for an eleventh contender onwards.
+    palette: list[Any] = [plt.get_cmap("tab10")(i) for i in range(10)]
+    palette += ["black", "#7f7f00", "#004c6d", "#6d004c"]
+    seeds = {c: len({s for (_, cc, s) in curves if cc == c}) for c in contenders}
+    most = max(seeds.values())
     for ax, problem in zip(axes.flat, problems):
         for i, c in enumerate(contenders):
             ys = np.array([v for (p, cc, s), v in curves.items() if p == problem and cc == c])
@@ -311,8 +316,12 @@ def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
                 continue
             ys = np.maximum(ys, 1e-6)
             q1, med, q3 = np.percentile(ys, [25, 50, 75], axis=0)
-            ax.plot(GRID, med, label=c, color=colors(i % 10))
-            ax.fill_between(GRID, q1, q3, color=colors(i % 10), alpha=0.15)
+            # A contender with fewer seeds (still accumulating) is dashed and says how many.
+            partial = seeds[c] < most
+            label = f"{c} ({seeds[c]} seed{'s' if seeds[c] > 1 else ''})" if partial else c
+            color = palette[i % len(palette)]
+            ax.plot(GRID, med, label=label, color=color, linestyle="--" if partial else "-")
+            ax.fill_between(GRID, q1, q3, color=color, alpha=0.15)
         ax.set_yscale("log")
         ax.set_title(problem, fontsize=9)
         ax.set_xlabel("fraction of budget", fontsize=8)
@@ -320,7 +329,12 @@ def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(problems) :]:
         ax.axis("off")
-    handles, labels = axes.flat[0].get_legend_handles_labels()
+    legend: dict[str, Any] = {}  # every contender once, even one missing from a panel
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            legend.setdefault(label, handle)
+    labels = sorted(legend, key=lambda label: contenders.index(label.split(" (")[0]))
+    handles = [legend[label] for label in labels]
     fig.legend(handles, labels, loc="lower center", ncol=min(6, len(labels)), fontsize=8)
     fig.suptitle(f"Suite {suite}: median and quartiles over seeds", fontsize=11)
     fig.tight_layout(rect=(0, 0.05, 1, 0.97))

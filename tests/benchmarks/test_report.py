@@ -86,7 +86,7 @@ def test_contender_with_fewer_seeds_is_compared_on_its_own_runs(tmp_path: Path) 
     ]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
     report = write_report(tmp_path).read_text()
-    main, partial = report.split("### `c` so far: 1 runs (seeds 0)")
+    main, partial = report.split("### `c` so far: 1 runs (seed 0)")
     # The main table: a and b over both seeds, ranks unaffected by c.
     assert "| a | 1.000 | 1.000 | 0.300 | 1.00 | 2 | 1 |" in main
     assert "| b | 1.000 | 1.000 | 0.700 | 2.00 | 2 | 1 |" in main
