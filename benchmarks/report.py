@@ -10,6 +10,10 @@ what counts. ``optimum`` is the problem's known optimum, else the best true valu
 the report found; ``reference`` is the problem's median over random configurations, else the
 median of all runs' first complete trials. A run with no incumbent yet scores 1 ("no better
 than typical"). Ranks compare contenders on the same (problem, seed) at 100% of the budget.
+
+A contender with fewer seeds than the others gets its own section instead of a row in the main
+tables, and the runs of the others set those normalisers: its regret is below 0 where it beats
+every other run's best.
 """
 
 from __future__ import annotations
@@ -90,10 +94,15 @@ def _normalisers(records: list[dict[str, Any]]) -> dict[str, tuple[float, float]
 
 
 def regrets(
-    records: list[dict[str, Any]], fractions: Iterable[float]
+    records: list[dict[str, Any]],
+    fractions: Iterable[float],
+    norms: dict[str, tuple[float, float]] | None = None,
 ) -> dict[tuple[Any, ...], np.ndarray]:
-    """Normalised regret per (problem, contender, seed) at each fraction."""
-    norms = _normalisers(records)
+    """Normalised regret per (problem, contender, seed) at each fraction.
+
+    ``norms`` (problem -> (optimum, reference)) defaults to the normalisers of ``records``.
+    """
+    norms = _normalisers(records) if norms is None else norms
     out = {}
     for rec in records:
         if rec.get("error") is not None or not rec.get("trials"):
@@ -167,15 +176,21 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
     recs = [r for r in records if r["suite"] == suite]
     if suite == "overhead":
         return overhead_report(recs)
-    at = regrets(recs, CHECKPOINTS)
-    if not at:
+    good = [r for r in recs if r.get("error") is None and r.get("trials")]
+    if not good:
         return f"## {suite}\n\nNo completed runs.\n"
     # A contender with fewer seeds than the others (a run still being accumulated) is kept out of
     # the main tables, whose means and ranks would otherwise mix different sets of runs, and is
     # compared in its own section with every contender on exactly its (problem, seed) pairs.
-    seeds = {c: {s for (_, cc, s) in at if cc == c} for _, c, _ in at}
+    # Nor does it move the normalisers of problems without a known optimum or reference: those
+    # come from the other contenders' runs, so adding it leaves the main tables as they were.
+    seeds: dict[str, set[int]] = defaultdict(set)
+    for r in good:
+        seeds[r["contender"]].add(r["seed"])
     most = max(len(s) for s in seeds.values())
     partial = sorted(c for c, s in seeds.items() if len(s) < most)
+    norms = _normalisers([r for r in good if r["contender"] not in partial])
+    at = regrets(recs, CHECKPOINTS, norms)
     full = {k: v for k, v in at.items() if k[1] not in partial}
     overall, per_problem = _summary(full)
     out = [
@@ -206,7 +221,7 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
     if suite == "pbt":
         out += [pbt_details(recs), ""]
     if plot_dir is not None:
-        name = plot_suite(recs, suite, plot_dir)
+        name = plot_suite(recs, suite, plot_dir, norms)
         out.append(f"![{suite} convergence](plots/{name})\n")
     return "\n".join(out)
 
@@ -292,13 +307,18 @@ def overhead_report(recs: list[dict[str, Any]]) -> str:
     )
 
 
-def plot_suite(recs: list[dict[str, Any]], suite: str, plot_dir: Path) -> str:
+def plot_suite(
+    recs: list[dict[str, Any]],
+    suite: str,
+    plot_dir: Path,
+    norms: dict[str, tuple[float, float]] | None = None,
+) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    curves = regrets(recs, GRID)
+    curves = regrets(recs, GRID, norms)
     problems = sorted({p for p, _, _ in curves})
     contenders = sorted({c for _, c, _ in curves})
     n_cols = min(4, len(problems))

@@ -96,3 +96,23 @@ def test_contender_with_fewer_seeds_is_compared_on_its_own_runs(tmp_path: Path) 
     assert "| a | 1.000 | 1.000 | 0.400 | 2.00 | 1 | 1 |" in partial
     assert "| b | 1.000 | 1.000 | 0.600 | 3.00 | 1 | 1 |" in partial
     assert "| p | 0.400 | 0.600 | 0.100 |" in partial
+
+
+def test_contender_with_fewer_seeds_leaves_the_main_tables_unchanged(tmp_path: Path) -> None:
+    # Unknown optimum and reference: they come from the runs, but not from c's (still
+    # accumulating), so adding c's run, with a new best value and first value, changes nothing.
+    values = {("a", 0): 4.0, ("a", 1): 2.0, ("b", 0): 6.0, ("b", 1): 8.0}
+    kw = {"suite": "sf", "problem": "p", "budget": 100, "max_fidelity": None}
+    recs = [
+        _rec(c, s, [[100, v, v, "C"]], optimum=None, reference=None, **kw)
+        for (c, s), v in values.items()
+    ]
+    (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    before = write_report(tmp_path).read_text()
+    extra = _rec("c", 0, [[100, 0.5, 0.5, "C"]], optimum=None, reference=None, **kw)
+    with (tmp_path / "results.jsonl").open("a") as f:
+        f.write(json.dumps(extra) + "\n")
+    after = write_report(tmp_path).read_text()
+    assert after.startswith(before.split("![sf convergence]")[0])
+    # optimum 2 and reference 5 (median of the four first values) from a and b only
+    assert "| c | 1.000 | 1.000 | -0.500 | 1.00 | 1 | 1 |" in after
