@@ -217,6 +217,10 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
             "",
             per_problem,
             "",
+            f"`{c}` run for run against each contender at 100% of the budget (Wilcoxon "
+            "signed-rank test on the paired final regrets):\n",
+            _paired(subset, c),
+            "",
         ]
     if suite == "pbt":
         out += [pbt_details(recs), ""]
@@ -224,6 +228,48 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         name = plot_suite(recs, suite, plot_dir, norms)
         out.append(f"![{suite} convergence](plots/{name})\n")
     return "\n".join(out)
+
+
+def _paired(at: dict[tuple[Any, ...], np.ndarray], contender: str) -> str:
+    """``contender`` against each other contender on their shared (problem, seed) pairs."""
+    from scipy.stats import wilcoxon
+
+    mine = {(p, s): v[-1] for (p, c, s), v in at.items() if c == contender}
+    rows = []
+    for other in sorted({c for _, c, _ in at} - {contender}):
+        theirs = {(p, s): v[-1] for (p, c, s), v in at.items() if c == other and (p, s) in mine}
+        keys = sorted(theirs)
+        a = np.array([mine[k] for k in keys])
+        b = np.array([theirs[k] for k in keys])
+        diff = a - b
+        p_value = wilcoxon(a, b).pvalue if np.any(diff != 0) else 1.0
+        problems = sorted({p for p, _ in keys})
+        lower_on = sum(
+            np.mean([mine[k] for k in keys if k[0] == p])
+            < np.mean([theirs[k] for k in keys if k[0] == p])
+            for p in problems
+        )
+        rows.append(
+            [
+                other,
+                str(len(keys)),
+                str(int((diff < 0).sum())),
+                str(int((diff > 0).sum())),
+                f"{p_value:.2g}",
+                f"{lower_on} of {len(problems)}",
+            ]
+        )
+    return _table(
+        rows,
+        [
+            "against",
+            "runs",
+            f"{contender} lower",
+            f"{contender} higher",
+            "Wilcoxon p",
+            "problems with a lower mean",
+        ],
+    )
 
 
 def _seed_list(seeds: set[int]) -> str:

@@ -96,6 +96,8 @@ def test_contender_with_fewer_seeds_is_compared_on_its_own_runs(tmp_path: Path) 
     assert "| a | 1.000 | 1.000 | 0.400 | 2.00 | 1 | 1 |" in partial
     assert "| b | 1.000 | 1.000 | 0.600 | 3.00 | 1 | 1 |" in partial
     assert "| p | 0.400 | 0.600 | 0.100 |" in partial
+    # And run for run: lower than a and b in their one shared run.
+    assert "| a | 1 | 1 | 0 |" in partial and "| b | 1 | 1 | 0 |" in partial
 
 
 def test_contender_with_fewer_seeds_leaves_the_main_tables_unchanged(tmp_path: Path) -> None:
