@@ -138,7 +138,7 @@ def _table(rows: list[list[str]], header: list[str]) -> str:
 
 
 def _summary(at: dict[tuple[Any, ...], np.ndarray]) -> tuple[str, str]:
-    """The overall table (sorted by mean rank) and the per-problem table of ``at``."""
+    """The overall table (sorted by final regret) and the per-problem table of ``at``."""
     contenders = sorted({c for _, c, _ in at})
     problems = sorted({p for p, _, _ in at})
     ranks = _ranks({k: float(v[-1]) for k, v in at.items()})
