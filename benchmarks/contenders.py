@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from typing import Literal
 
 import optuna
 from optuna.pruners import BasePruner
@@ -106,7 +107,9 @@ def _bohb_paper(seed: int) -> BaseSampler:
     return BOHBSampler(seed=seed, adaptive_bandwidth=False)
 
 
-def _forest(splitter: str, acquisition: str) -> SamplerBuilder:
+def _forest(
+    splitter: Literal["random", "best"], acquisition: Literal["log_ei", "ei"]
+) -> SamplerBuilder:
     def build(seed: int) -> BaseSampler:
         from optuna_advanced import RandomForestSampler
 

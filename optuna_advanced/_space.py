@@ -18,6 +18,10 @@ Decoding clips to the unit interval first, so any real row decodes to plain Pyth
 lie inside their distributions (steps respected). ``NaN`` columns are left out of the decoded
 dict: that is how a model says "this parameter is inactive".
 
+Beside the encoding, the toolbox every module uses for single values of a distribution:
+:func:`nearest_value` (clip, snap to the step, cast), :func:`n_values` (choices or grid points)
+and :func:`sample_prior` (one draw from the distribution's prior).
+
 This module imports Optuna only for its distribution and trial types; it holds no state but the
 distributions, so it is cheap to build at every ``ask``.
 """
@@ -27,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
+from fractions import Fraction
 import math
 from typing import Any
 
@@ -37,9 +42,18 @@ from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 from optuna.trial import FrozenTrial
 
-__all__ = ["SearchSpace", "latest_search_space", "value_in_distribution"]
+__all__ = [
+    "SearchSpace",
+    "latest_search_space",
+    "n_values",
+    "nearest_value",
+    "sample_prior",
+    "value_in_distribution",
+]
 
 RandomState = np.random.RandomState | np.random.Generator
+
+_ABSENT: Any = object()  # a parameter the trial does not have
 
 # Relative tolerance when deciding whether a stored value lies inside a distribution: values that
 # went through float arithmetic (log/exp, step rounding) may overshoot a bound by a few ulps.
@@ -65,36 +79,41 @@ class _NumericColumn:
             self.lo = low - pad
             self.hi = high + pad
         self.single = dist.single()
-        self.n_levels = int(round((high - low) / self.step)) + 1 if self.step is not None else 0
+        self.n_levels = int(n_values(dist)) if self.step is not None else 0
 
-    def encode(self, value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
-            return math.nan
-        v = float(value)
+    def encode_many(self, values: Sequence[Any]) -> np.ndarray:
+        """Encode a column of values (``_ABSENT``, non-numbers and out-of-range values: NaN)."""
+        v = np.array(
+            [
+                math.nan
+                if isinstance(x, bool) or not isinstance(x, (int, float, np.number))
+                else float(x)
+                for x in values
+            ],
+            dtype=float,
+        )
         tol = _RTOL * max(1.0, abs(self.low), abs(self.high))
-        if not (self.low - tol <= v <= self.high + tol):
-            return math.nan
+        with np.errstate(invalid="ignore"):
+            inside = (self.low - tol <= v) & (v <= self.high + tol)
         if self.hi == self.lo:  # single-value continuous distribution
-            return 0.5
-        t = math.log(max(v, self.low)) if self.log else v
-        return min(1.0, max(0.0, (t - self.lo) / (self.hi - self.lo)))
+            return np.where(inside, 0.5, math.nan)
+        v = np.where(inside, np.maximum(v, self.low), self.low)
+        # math.log, element by element: numpy's vectorised log may differ in the last ulp.
+        t = np.array([math.log(x) for x in v.tolist()]) if self.log else v
+        u = np.minimum(1.0, np.maximum(0.0, (t - self.lo) / (self.hi - self.lo)))
+        return np.where(inside, u, math.nan)
 
     def decode(self, u: float) -> int | float:
         if self.single:
             return self.dist.low
         t = self.lo + min(1.0, max(0.0, u)) * (self.hi - self.lo)
-        v = math.exp(t) if self.log else t
-        if self.step is not None:
-            k = min(self.n_levels - 1, max(0, round((v - self.low) / self.step)))
-            v = self.low + k * self.step
-        v = min(self.high, max(self.low, v))
-        return int(round(v)) if self.is_int else float(v)
+        return nearest_value(self.dist, math.exp(t) if self.log else t)  # type: ignore[no-any-return]
 
     def snap(self, u: np.ndarray) -> np.ndarray:
         """``encode(decode(u))`` for an array (NaN stays NaN)."""
         nan = np.isnan(u)
         if self.single:
-            return np.where(nan, np.nan, self.encode(self.dist.low))  # the one value
+            return np.where(nan, np.nan, self.encode_many([self.dist.low])[0])  # the one value
         if self.step is None:  # decode clips too, so this decodes to exactly decode(u)
             return np.where(nan, np.nan, np.clip(u, 0.0, 1.0))
         t = self.lo + np.clip(np.nan_to_num(u), 0.0, 1.0) * (self.hi - self.lo)
@@ -112,7 +131,21 @@ class _CategoricalColumn:
         self.dist = dist
         self.n_levels = len(dist.choices)
 
-    def encode(self, value: Any) -> float:
+    def encode_many(self, values: Sequence[Any]) -> np.ndarray:
+        """Choice indices of a column of values (absent or unknown values: NaN)."""
+        known: dict[tuple[type, str], float] = {}  # repr-equal values of one type: one lookup
+        out = np.empty(len(values))
+        for i, value in enumerate(values):
+            key = (type(value), repr(value))
+            code = known.get(key)
+            if code is None:
+                code = known[key] = self._encode(value)
+            out[i] = code
+        return out
+
+    def _encode(self, value: Any) -> float:
+        if value is _ABSENT:
+            return math.nan
         try:
             return float(self.dist.to_internal_repr(value))
         except (ValueError, TypeError):
@@ -169,20 +202,19 @@ class SearchSpace:
 
     def encode_params(self, params: Mapping[str, Any]) -> np.ndarray:
         """Encode one parameter dict to a row; missing or out-of-distribution values are NaN."""
-        return np.array(
-            [
-                col.encode(params[name]) if name in params else math.nan
-                for name, col in zip(self.names, self._columns)
-            ],
-            dtype=float,
-        )
+        row: np.ndarray = self.encode_many([params])[0]
+        return row
+
+    def encode_many(self, params: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Encode parameter dicts to an ``(n, n_params)`` matrix, one column at a time."""
+        out = np.full((len(params), len(self)), math.nan)
+        for j, (name, col) in enumerate(zip(self.names, self._columns)):
+            out[:, j] = col.encode_many([p.get(name, _ABSENT) for p in params])
+        return out
 
     def encode_trials(self, trials: Sequence[FrozenTrial]) -> np.ndarray:
         """Encode the parameters of ``trials`` to an ``(n_trials, n_params)`` matrix."""
-        out = np.full((len(trials), len(self)), math.nan)
-        for i, trial in enumerate(trials):
-            out[i] = self.encode_params(trial.params)
-        return out
+        return self.encode_many([t.params for t in trials])
 
     def decode(self, row: np.ndarray) -> dict[str, Any]:
         """Decode one row to plain Python values; NaN columns (inactive) are omitted."""
@@ -257,3 +289,62 @@ def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:
     k = round((value - dist.low) / dist.step)
     scale = max(1.0, abs(dist.low), abs(dist.high))
     return bool(abs(value - (dist.low + k * dist.step)) <= 1e-9 * scale)
+
+
+def n_values(dist: BaseDistribution) -> float:
+    """How many values ``dist`` can take: its choices, its grid points (integers and stepped
+    floats), or ``inf`` for a continuous float range (``1`` when it is a single value)."""
+    if isinstance(dist, CategoricalDistribution):
+        return len(dist.choices)
+    if isinstance(dist, IntDistribution):
+        return (dist.high - dist.low) // dist.step + 1
+    if isinstance(dist, FloatDistribution):
+        if dist.step is not None:
+            return int(round((dist.high - dist.low) / dist.step)) + 1
+        return 1 if dist.single() else math.inf
+    raise TypeError(f"Unsupported distribution {dist!r}.")
+
+
+def nearest_value(dist: BaseDistribution, value: Any) -> Any:
+    """The value of ``dist`` nearest to ``value``: clipped to the range, snapped to the step,
+    cast to ``int`` for integer distributions (exactly, for integers of any size). A value that
+    is not one of a categorical's choices becomes the first choice."""
+    if isinstance(dist, CategoricalDistribution):
+        return value if value in dist.choices else dist.choices[0]
+    if not isinstance(dist, (FloatDistribution, IntDistribution)):
+        raise TypeError(f"Unsupported distribution {dist!r}.")
+    if isinstance(dist, IntDistribution) and type(value) is int:
+        i = min(dist.high, max(dist.low, value))
+        k = round(Fraction(i - dist.low, dist.step))  # exact: a float loses integers > 2**53
+        return min(dist.high, dist.low + k * dist.step)
+    v = min(float(dist.high), max(float(dist.low), float(value)))
+    if dist.step is not None:
+        k = round((v - dist.low) / dist.step)
+        k_max = int(n_values(dist)) - 1
+        v = dist.low + min(k_max, max(0, k)) * dist.step
+        v = min(float(dist.high), max(float(dist.low), v))
+    if isinstance(dist, IntDistribution):
+        return int(round(v))
+    return float(v)
+
+
+def sample_prior(dist: BaseDistribution, rng: np.random.Generator) -> Any:
+    """One draw from ``dist``'s prior: uniform over choices and grid points, log-uniform for
+    log distributions, uniform otherwise.
+
+    This is the value-space draw for one parameter (PBT's resample); samplers that draw whole
+    rows in the encoded space use :meth:`SearchSpace.sample_uniform`.
+    """
+    if isinstance(dist, CategoricalDistribution):
+        return dist.choices[int(rng.integers(len(dist.choices)))]
+    if not isinstance(dist, (FloatDistribution, IntDistribution)):
+        raise TypeError(f"Unsupported distribution {dist!r}.")
+    if dist.log:
+        pad = 0.5 if isinstance(dist, IntDistribution) else 0.0
+        value = math.exp(rng.uniform(math.log(dist.low - pad * 0.999), math.log(dist.high + pad)))
+    elif dist.step is not None:
+        index = int(rng.integers(int(n_values(dist))))
+        return nearest_value(dist, dist.low + index * dist.step)
+    else:
+        value = rng.uniform(dist.low, dist.high)
+    return nearest_value(dist, value)

@@ -16,6 +16,7 @@ import math
 from pathlib import Path
 import tempfile
 from typing import Any
+from typing import Literal
 
 import numpy as np
 import optuna
@@ -55,7 +56,7 @@ def _study_points(
     n_trials: int,
     *,
     pruner: optuna.pruners.BasePruner | None = None,
-    directions: list[str] | None = None,
+    directions: list[Literal["minimize", "maximize"]] | None = None,
 ) -> list[dict[str, Any]]:
     study = optuna.create_study(
         sampler=sampler,

@@ -1,9 +1,17 @@
 """Population Based Training on Optuna studies.
 
-``PopulationBasedTraining`` (the study wrapper, member scheduling through storage) lives in
-``_wrapper``; the population as read from storage in ``_population``; explore in ``_explore``
-(perturb/resample) and ``_pb2`` (the GP bandit, no Optuna import); checkpoints through Optuna's
-artifact stores in ``_checkpoint``; lineage tables and plots in ``_lineage``.
+Layout, from the user's entry point down:
+
+- ``_wrapper``: ``PopulationBasedTraining``, the public API (arguments, ``optimize``,
+  ``best_trial``, ``population``);
+- ``_worker``: one process's loop (claim a segment, run it, create the next one, heartbeats);
+- ``_scheduler``: the decision for a member whose segment ended (continue, or exploit whom and
+  explore to what), a pure function with no Optuna import;
+- ``_explore``: explore on Optuna distributions (perturb/resample, PB2's observations) and
+  ``_bandit``: PB2's GP-UCB bandit (no Optuna import);
+- ``_population``: the population as read from storage; ``_schema``: the one owner of the
+  attribute names a population writes; ``_checkpoint``: checkpoints through Optuna's artifact
+  stores; ``_lineage``: lineage tables and plots.
 """
 
 from __future__ import annotations

@@ -24,9 +24,8 @@ import optuna
 from optuna.artifacts import upload_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
 
-from optuna_advanced._attrs import AttrNamespace
-
-ATTRS = AttrNamespace("pbt")
+from optuna_advanced.pbt._schema import ATTRS
+from optuna_advanced.pbt._schema import CHECKPOINT
 
 
 class Checkpoint:
@@ -134,9 +133,7 @@ class Checkpoint:
             if os.path.exists(path):
                 os.remove(path)
         previous, self.saved_id = self.saved_id, artifact_id
-        ATTRS.write(
-            self._trial.storage, self._trial._trial_id, "checkpoint", artifact_id, user=True
-        )
+        ATTRS.write(self._trial.storage, self._trial._trial_id, CHECKPOINT, artifact_id, user=True)
         if previous is not None:
             remove_checkpoint(self._store, previous)
 

@@ -1,4 +1,4 @@
-"""PBT's random explore step on Optuna distributions: perturb or resample, always in bounds.
+"""PBT's explore steps on Optuna distributions, always in bounds: perturb/resample, and PB2.
 
 Ray Tune's perturbation multiplies values and lets them leave their range (a known complaint,
 see REFERENCES.md). Here every value that comes out of :func:`perturb` is a plain Python value
@@ -13,6 +13,9 @@ that its distribution contains:
 * categoricals move to a neighbouring choice (reflected at the ends, so they always move);
 * with probability ``resample_probability`` a value is redrawn from its prior instead (uniform,
   log-uniform for log distributions, uniform over the choices).
+
+:func:`pb2_params` gathers PB2's observations from the population and asks the GP bandit
+(``_bandit``, no Optuna import) for the numeric hyperparameters.
 """
 
 from __future__ import annotations
@@ -28,39 +31,11 @@ from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 
-
-def sample_value(dist: BaseDistribution, rng: np.random.Generator) -> Any:
-    """Draw one value from ``dist``'s prior (log-uniform for log distributions)."""
-    if isinstance(dist, CategoricalDistribution):
-        return dist.choices[int(rng.integers(len(dist.choices)))]
-    if not isinstance(dist, (FloatDistribution, IntDistribution)):
-        raise TypeError(f"Unsupported distribution {dist!r}.")
-    if dist.log:
-        pad = 0.5 if isinstance(dist, IntDistribution) else 0.0
-        value = math.exp(rng.uniform(math.log(dist.low - pad * 0.999), math.log(dist.high + pad)))
-    elif isinstance(dist, IntDistribution) or dist.step is not None:
-        n_levels = int(round((dist.high - dist.low) / (dist.step or 1))) + 1
-        return clip_value(dist, dist.low + int(rng.integers(n_levels)) * (dist.step or 1))
-    else:
-        value = rng.uniform(dist.low, dist.high)
-    return clip_value(dist, value)
-
-
-def clip_value(dist: BaseDistribution, value: Any) -> Any:
-    """The value of ``dist`` nearest to ``value`` (clipped to the range, snapped to the step)."""
-    if isinstance(dist, CategoricalDistribution):
-        return value if value in dist.choices else dist.choices[0]
-    if not isinstance(dist, (FloatDistribution, IntDistribution)):
-        raise TypeError(f"Unsupported distribution {dist!r}.")
-    v = min(float(dist.high), max(float(dist.low), float(value)))
-    if dist.step is not None:
-        k = round((v - dist.low) / dist.step)
-        k_max = int(round((dist.high - dist.low) / dist.step))
-        v = dist.low + min(k_max, max(0, k)) * dist.step
-        v = min(float(dist.high), max(float(dist.low), v))
-    if isinstance(dist, IntDistribution):
-        return int(round(v))
-    return float(v)
+from optuna_advanced._space import nearest_value
+from optuna_advanced._space import sample_prior
+from optuna_advanced._space import SearchSpace
+from optuna_advanced.pbt._population import Population
+from optuna_advanced.pbt._population import Segment
 
 
 def perturb(
@@ -90,7 +65,7 @@ def perturb(
     for name, dist in distributions.items():
         old = params.get(name)
         if old is None or rng.random() < resample_probability:
-            new[name] = sample_value(dist, rng)
+            new[name] = sample_prior(dist, rng)
             how[name] = "resample"
             continue
         if isinstance(dist, CategoricalDistribution):
@@ -121,9 +96,63 @@ def _scale(dist: FloatDistribution | IntDistribution, old: Any, factor: float) -
     value = float(old) * factor
     if isinstance(dist, FloatDistribution) and float(old) == 0.0 and not dist.log:
         value = (factor - 1.0) * 0.1 * (dist.high - dist.low)
-    new = clip_value(dist, value)
+    new = nearest_value(dist, value)
     step = dist.step if dist.step is not None else (1 if isinstance(dist, IntDistribution) else 0)
     if new == old and step and factor != 1.0:
         # Rounding to the grid undid the perturbation: move one grid step instead.
-        new = clip_value(dist, float(old) + (step if factor > 1.0 else -step))
+        new = nearest_value(dist, float(old) + (step if factor > 1.0 else -step))
     return new
+
+
+def pb2_params(
+    numeric: Mapping[str, BaseDistribution],
+    base: Segment,
+    population: Population,
+    interval: int,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """PB2: the UCB-best numeric hyperparameters for a member continuing from ``base``.
+
+    Every finished segment with a finite score whose starting point (``restore_from``) also has
+    one is an observation: time (its end step, in intervals), the reward before it, its
+    hyperparameters, and the reward change per step. Members still training enter the bandit as
+    pending points (GP-BUCB).
+    """
+    space = SearchSpace(numeric)
+    rows, times, rewards, deltas = [], [], [], []
+    for s in population.segments:
+        if s.score is None or not math.isfinite(s.score):
+            continue
+        before = population.by_number.get(s.info.restore_from)  # type: ignore[arg-type]
+        if before is None or before.score is None or not math.isfinite(before.score):
+            continue
+        row = space.encode_params(s.trial.params)
+        if np.isnan(row).any():
+            continue
+        with np.errstate(over="ignore"):  # ±1e308 scores: the difference overflows
+            delta = (s.score - before.score) / max(1, s.end_step - s.start_step)
+        if not math.isfinite(delta):
+            continue
+        rows.append(row)
+        times.append(s.end_step / interval)
+        rewards.append(before.score)
+        deltas.append(delta)
+    pending = [space.encode_params(s.trial.params) for s in population.pending()]
+    pending_h = np.array([p for p in pending if not np.isnan(p).any()]).reshape(-1, len(space))
+    assert base.score is not None
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
+    from optuna_advanced.pbt import _bandit  # scipy.linalg/optimize: imported on first use
+
+    with threadpool_limits(1):  # BLAS threads only slow down these small matrices
+        point = _bandit.suggest(
+            np.array(times),
+            np.array(rewards),
+            np.array(rows).reshape(-1, len(space)),
+            np.array(deltas),
+            t_now=base.end_step / interval,
+            reward_now=base.score,
+            pending_h=pending_h,
+            rng=rng,
+        )
+    return space.decode(space.snap(point)[0])

@@ -8,7 +8,7 @@ import optuna
 from optuna.trial import TrialState
 
 from optuna_advanced._optional import import_optional
-from optuna_advanced.pbt._checkpoint import ATTRS
+from optuna_advanced.pbt._schema import SegmentAttrs
 
 
 def lineage(study: optuna.Study) -> list[dict[str, Any]]:
@@ -22,22 +22,22 @@ def lineage(study: optuna.Study) -> list[dict[str, Any]]:
     """
     rows = []
     for trial in study.get_trials(deepcopy=False):
-        attrs = trial.user_attrs
-        if ATTRS.key("member") not in attrs or ATTRS.key("duplicate_of") in attrs:
+        info = SegmentAttrs.read(trial.user_attrs)
+        if info is None:
             continue
         rows.append(
             {
                 "number": trial.number,
                 "state": trial.state.name,
-                "member": ATTRS.read(attrs, "member"),
-                "generation": ATTRS.read(attrs, "generation"),
-                "start_step": ATTRS.read(attrs, "start_step"),
-                "end_step": ATTRS.read(attrs, "end_step"),
+                "member": info.member,
+                "generation": info.generation,
+                "start_step": info.start_step,
+                "end_step": info.end_step,
                 "value": trial.value if trial.state == TrialState.COMPLETE else None,
                 "params": dict(trial.params),
-                "parent": ATTRS.read(attrs, "parent", None),
-                "exploited": ATTRS.read(attrs, "exploited", None),
-                "perturbation": ATTRS.read(attrs, "perturbation", None),
+                "parent": info.parent,
+                "exploited": info.exploited,
+                "perturbation": info.perturbation,
             }
         )
     return rows

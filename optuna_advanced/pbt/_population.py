@@ -20,58 +20,54 @@ from collections.abc import Sequence
 import math
 from typing import Any
 
-import numpy as np
+import optuna
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
-from optuna_advanced.pbt._checkpoint import ATTRS
-
-# Small integers, never chunked: read directly, this runs for every trial at every decision.
-_MEMBER, _GENERATION = ATTRS.key("member"), ATTRS.key("generation")
-_START, _END, _DUPLICATE = (
-    ATTRS.key("start_step"),
-    ATTRS.key("end_step"),
-    ATTRS.key("duplicate_of"),
-)
+from optuna_advanced.pbt._scheduler import Standing
+from optuna_advanced.pbt._schema import ATTRS
+from optuna_advanced.pbt._schema import HEARTBEAT
+from optuna_advanced.pbt._schema import SegmentAttrs
 
 
 class Segment:
     """One trial of a member's chain (a plain slotted class: thousands are built per ask)."""
 
-    __slots__ = (
-        "trial",
-        "number",
-        "state",
-        "member",
-        "generation",
-        "start_step",
-        "end_step",
-        "score",
-    )
+    __slots__ = ("trial", "number", "state", "info", "score")
 
-    def __init__(
-        self,
-        trial: FrozenTrial,
-        member: int,
-        generation: int,
-        start_step: int,
-        end_step: int,
-        score: float | None,
-    ) -> None:
+    def __init__(self, trial: FrozenTrial, info: SegmentAttrs, score: float | None) -> None:
         self.trial = trial
         self.number: int = trial.number
         self.state: TrialState = trial.state
-        self.member = member
-        self.generation = generation
-        self.start_step = start_step
-        self.end_step = end_step
+        self.info = info
         # The value, sign-flipped so that larger is better (a diverged member is -inf); None
         # until the segment is COMPLETE.
         self.score = score
 
+    @property
+    def member(self) -> int:
+        return self.info.member
+
+    @property
+    def generation(self) -> int:
+        return self.info.generation
+
+    @property
+    def start_step(self) -> int:
+        return self.info.start_step
+
+    @property
+    def end_step(self) -> int:
+        return self.info.end_step
+
     def attr(self, name: str, default: Any = None) -> Any:
+        """A status attribute (``optuna_advanced.pbt._schema.STATUS``)."""
         return ATTRS.read(self.trial.user_attrs, name, default)
+
+    def standing(self) -> Standing:
+        assert self.score is not None
+        return Standing(self.member, self.number, self.score, self.end_step, self.trial.params)
 
 
 class Population:
@@ -96,27 +92,22 @@ class Population:
         sign = 1.0 if direction == StudyDirection.MAXIMIZE else -1.0
         self.segments: list[Segment] = []
         for trial in trials:
-            attrs = trial.user_attrs
-            member = attrs.get(_MEMBER)
-            if member is None or attrs.get(_DUPLICATE) is not None:
+            info = SegmentAttrs.read(trial.user_attrs)
+            if info is None:
                 continue
             value = trial.value if trial.state == TrialState.COMPLETE else None
             score = sign * value if value is not None and not math.isnan(value) else None
-            self.segments.append(
-                Segment(
-                    trial=trial,
-                    member=int(member),
-                    generation=int(attrs[_GENERATION]),
-                    start_step=int(attrs[_START]),
-                    end_step=int(attrs[_END]),
-                    score=score,
-                )
-            )
+            self.segments.append(Segment(trial, info, score))
         self.segments.sort(key=lambda s: s.number)
         self.by_number = {s.number: s for s in self.segments}
         self._chains: dict[int, dict[int, list[Segment]]] = {}
         for s in self.segments:
             self._chains.setdefault(s.member, {}).setdefault(s.generation, []).append(s)
+
+    @classmethod
+    def of(cls, study: optuna.Study, population_size: int, n_steps: int) -> Population:
+        """The population of ``study`` as stored now."""
+        return cls(study.get_trials(deepcopy=False), study.direction, population_size, n_steps)
 
     def winner(self, member: int, generation: int) -> Segment | None:
         """The segment that counts for ``(member, generation)``: lowest number, not failed."""
@@ -175,13 +166,13 @@ class Population:
             self.is_done(m) or self.is_dead(m, max_retries) for m in range(self.population_size)
         )
 
-    def scores(self) -> dict[int, Segment]:
-        """Each member's latest finished segment that has a score."""
+    def standings(self) -> dict[int, Standing]:
+        """Each member's latest finished segment that has a score, for the scheduler."""
         out = {}
         for m in range(self.population_size):
             latest = self.latest_complete(m)
             if latest is not None and latest.score is not None:
-                out[m] = latest
+                out[m] = latest.standing()
         return out
 
     def stale(self, now: float, stale_after: float) -> list[Segment]:
@@ -190,7 +181,7 @@ class Population:
         for s in self.segments:
             if s.state != TrialState.RUNNING:
                 continue
-            beat = s.attr("heartbeat")
+            beat = s.attr(HEARTBEAT)
             if beat is None and s.trial.datetime_start is not None:
                 beat = s.trial.datetime_start.timestamp()
             if beat is not None and now - float(beat) > stale_after:
@@ -199,31 +190,3 @@ class Population:
 
     def pending(self) -> list[Segment]:
         return [s for s in self.segments if s.state in (TrialState.RUNNING, TrialState.WAITING)]
-
-
-def choose_exploit_source(
-    population: Population,
-    member: int,
-    quantile_fraction: float,
-    rng: np.random.Generator,
-) -> Segment | None:
-    """PBT's truncation selection: the segment ``member`` should copy, or ``None`` to continue.
-
-    Members are ranked by their latest score (whatever step they are at, as in the paper's
-    asynchronous setting and Ray Tune). A member in the bottom ``quantile_fraction`` copies a
-    member drawn uniformly from the top ``quantile_fraction`` (each quantile holds
-    ``ceil(n * quantile_fraction)`` members, at most half of them). Members of the top
-    quantile that have already finished training are not copied.
-    """
-    scored = population.scores()
-    if member not in scored or len(scored) < 2:
-        return None
-    ranked = sorted(scored, key=lambda m: (scored[m].score, -m))  # worst first; ties: by member
-    n_quantile = min(math.ceil(len(ranked) * quantile_fraction), len(ranked) // 2)
-    if n_quantile == 0 or member not in ranked[:n_quantile]:
-        return None
-    # A finished member is ranked but not copied: the copy would end at once, untrained.
-    top = [m for m in ranked[-n_quantile:] if scored[m].end_step < population.n_steps]
-    if not top:
-        return None
-    return scored[top[int(rng.integers(len(top)))]]

@@ -8,12 +8,12 @@ never the source of truth, so any number of processes can share the study.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 import datetime
 import logging
 import math
-import random
 from typing import Any
 from typing import Literal
 
@@ -21,7 +21,6 @@ from optuna.distributions import BaseDistribution
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
-from optuna.samplers import BaseSampler
 from optuna.samplers import RandomSampler
 from optuna.search_space import intersection_search_space
 from optuna.study import Study
@@ -31,9 +30,12 @@ from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
 from optuna_advanced._optional import import_optional
+from optuna_advanced._space import n_values
+from optuna_advanced._space import nearest_value
 from optuna_advanced._space import value_in_distribution
+from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import resolve_seed
 
-_ATTRS = AttrNamespace("ax")
 _SAMPLING_WINDOW = 30.0  # seconds: a RUNNING trial without parameters is "being sampled"
 _MAX_SKIP = 4
 
@@ -112,12 +114,7 @@ class _Parameter:
             if self.by_index:
                 return d.choices[int(value)]
             return d.choices[int(d.to_internal_repr(value))]
-        assert isinstance(d, (IntDistribution, FloatDistribution))
-        v = min(max(value, d.low), d.high)
-        if d.step is not None:
-            k = round((v - d.low) / d.step)
-            v = min(d.low + k * d.step, d.high)
-        return int(round(v)) if isinstance(d, IntDistribution) else float(v)
+        return nearest_value(d, value)
 
 
 def ax_parameters(search_space: Mapping[str, BaseDistribution]) -> list[Any]:
@@ -125,7 +122,7 @@ def ax_parameters(search_space: Mapping[str, BaseDistribution]) -> list[Any]:
     return [_Parameter(name, d).config() for name, d in search_space.items()]
 
 
-class AxSampler(BaseSampler):
+class AxSampler(PackSampler):
     """Ax's Bayesian optimisation (Sobol start, then BoTorch) as an Optuna sampler.
 
     Built on Ax 1.x's ``Client``. At each ask the sampler builds a ``Client`` with
@@ -189,6 +186,10 @@ class AxSampler(BaseSampler):
         8
     """
 
+    namespace = AttrNamespace("ax")
+    source_key = "generation_node"
+    fallback_source = "random"
+
     def __init__(
         self,
         *,
@@ -198,28 +199,23 @@ class AxSampler(BaseSampler):
         quiet: bool = True,
     ) -> None:
         import_optional("ax", needed_by="AxSampler", extra="ax")
-        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(seed)
         self._search_space = dict(search_space) if search_space is not None else None
         self._generation_strategy = dict(generation_strategy or {})
         self._quiet = quiet
         self._random = RandomSampler(seed=self._seed)
 
     def reseed_rng(self) -> None:
-        self._seed = random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(None)
         self._random.reseed_rng()
 
     # -- Optuna's sampler interface ------------------------------------------------------------
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        if self._search_space is not None:
-            space = self._search_space
-        else:
-            space = intersection_search_space(
-                study._get_trials(deepcopy=False, use_cache=True), include_pruned=True
-            )
-        return {name: d for name, d in space.items() if not d.single()}
+    def _history_space(
+        self, trials: Iterable[FrozenTrial], trial: FrozenTrial
+    ) -> Mapping[str, BaseDistribution]:
+        # Ax models a fixed space: the parameters every finished trial shares.
+        return intersection_search_space(list(trials), include_pruned=True)
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -248,7 +244,7 @@ class AxSampler(BaseSampler):
         unseen = _n_points(params) - len(_tried(params, history))
         n_skip = int(max(0, min(n_skip, _MAX_SKIP, unseen - 1)))
         suggestion, node = self.suggest(params, history, study.directions, n_skip=n_skip)
-        _ATTRS.write(study._storage, trial._trial_id, "generation_node", node, user=True)
+        self._write(study, trial, {"generation_node": node})
         if suggestion is None:
             return {}  # Optuna draws every parameter with sample_independent
         return suggestion
@@ -260,7 +256,9 @@ class AxSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        _ATTRS.append(study._storage, trial._trial_id, "independent", param_name, user=True)
+        self.namespace.append(
+            study._storage, trial._trial_id, "independent", param_name, user=True
+        )
         return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # -- the bridge ----------------------------------------------------------------------------
@@ -337,10 +335,9 @@ class AxSampler(BaseSampler):
                 continue
             values = {}
             for p in params:
-                value = t.params.get(p.name, _MISSING)
-                if value is _MISSING or not value_in_distribution(p.dist, value):
+                if p.name not in t.params or not value_in_distribution(p.dist, t.params[p.name]):
                     break
-                values[p.name] = p.to_ax(value)
+                values[p.name] = p.to_ax(t.params[p.name])
             else:
                 index = client.attach_trial(parameters=values)
                 index_of[t.number] = index
@@ -348,23 +345,9 @@ class AxSampler(BaseSampler):
         return client, index_of
 
 
-_MISSING = object()
-
-
 def _n_points(params: list[_Parameter]) -> float:
     """How many distinct points the space holds (``inf`` with any continuous parameter)."""
-    n = 1.0
-    for p in params:
-        d = p.dist
-        if isinstance(d, CategoricalDistribution):
-            n *= len(d.choices)
-        elif isinstance(d, IntDistribution):
-            n *= (d.high - d.low) // d.step + 1
-        elif isinstance(d, FloatDistribution) and d.step is not None:
-            n *= round((d.high - d.low) / d.step) + 1
-        else:
-            return math.inf
-    return n
+    return math.prod(float(n_values(p.dist)) for p in params)
 
 
 def _tried(params: list[_Parameter], history: list[FrozenTrial]) -> set[tuple[Any, ...]]:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from collections.abc import Mapping
-from collections.abc import Sequence
 import functools
 import inspect
 import math
-import random
 from typing import Any
+from typing import get_args
+from typing import Literal
 import zlib
 
 import numpy as np
@@ -22,7 +22,6 @@ from optuna.distributions import BaseDistribution
 from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
-from optuna.samplers import BaseSampler
 from optuna.study import Study
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
@@ -30,23 +29,21 @@ from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
 from optuna_advanced._optional import import_optional
-from optuna_advanced._space import latest_search_space
+from optuna_advanced._space import n_values
+from optuna_advanced._space import nearest_value
 from optuna_advanced._space import value_in_distribution
+from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import resolve_seed
 
-_ATTRS = AttrNamespace("hyperopt")
-_ALGOS = ("tpe", "anneal", "rand", "atpe")
+Algo = Literal["tpe", "anneal", "rand", "atpe"]
+_ALGOS: tuple[str, ...] = get_args(Algo)
 _SEED_BOUND = 2**31 - 1  # fmin draws each suggestion's seed as rstate.integers(2**31 - 1)
 
 
 def _load_algo(algo: str) -> Callable[..., Any]:
     import_optional("hyperopt", needed_by="HyperoptSampler", extra="hyperopt")
     if algo == "atpe":
-        try:
-            import lightgbm  # noqa: F401
-        except ImportError as exc:
-            raise ImportError(
-                "algo='atpe' needs lightgbm: pip install 'optuna-advanced[atpe]'."
-            ) from exc
+        import_optional("lightgbm", needed_by="HyperoptSampler(algo='atpe')", extra="atpe")
         from hyperopt import atpe
 
         return atpe.suggest  # type: ignore[no-any-return]
@@ -83,7 +80,7 @@ class _Column:
         self.n_cells = 0
         if isinstance(dist, (IntDistribution, FloatDistribution)) and dist.step is not None:
             step = float(dist.step)
-            self.n_cells = int(round((dist.high - dist.low) / step))
+            self.n_cells = int(n_values(dist)) - 1
             ratio = dist.low / step
             if abs(ratio - round(ratio)) > 1e-9 * max(1.0, abs(ratio)):
                 self.offset, self.scale = float(dist.low), step
@@ -116,15 +113,7 @@ class _Column:
         d = self.dist
         if isinstance(d, CategoricalDistribution):
             return d.choices[int(raw)]
-        assert isinstance(d, (IntDistribution, FloatDistribution))
-        value = float(raw) * self.scale + self.offset
-        if d.step is not None:
-            k = min(max(round((value - d.low) / d.step), 0), self.n_cells)
-            value = d.low + k * d.step
-        value = min(max(value, d.low), d.high)
-        if isinstance(d, IntDistribution):
-            return int(round(value))
-        return float(value)
+        return nearest_value(d, float(raw) * self.scale + self.offset)
 
 
 def hyperopt_space(search_space: Mapping[str, BaseDistribution]) -> dict[str, Any]:
@@ -137,7 +126,7 @@ def hyperopt_space(search_space: Mapping[str, BaseDistribution]) -> dict[str, An
     return {name: _Column(name, d).expression() for name, d in search_space.items()}
 
 
-class HyperoptSampler(BaseSampler):
+class HyperoptSampler(PackSampler):
     """Hyperopt's algorithms as an Optuna sampler: TPE, simulated annealing, random, ATPE.
 
     Each ask rebuilds Hyperopt's ``Trials`` from the study's storage and calls the native
@@ -191,10 +180,15 @@ class HyperoptSampler(BaseSampler):
         True
     """
 
+    namespace = AttrNamespace("hyperopt")
+    source_key = "algo"
+    fallback_source = "prior"
+    single_objective = True
+
     def __init__(
         self,
         *,
-        algo: str = "tpe",
+        algo: Algo = "tpe",
         seed: int | None = None,
         search_space: Mapping[str, BaseDistribution] | None = None,
         **algo_options: Any,
@@ -221,7 +215,7 @@ class HyperoptSampler(BaseSampler):
             )
         self._algo = algo
         self._algo_options = dict(algo_options)
-        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(seed)
         self._search_space = dict(search_space) if search_space is not None else None
         self._seeds: np.ndarray = np.empty(0, dtype=np.int64)
         self._domains: dict[tuple[tuple[str, str], ...], Any] = {}
@@ -232,38 +226,26 @@ class HyperoptSampler(BaseSampler):
         return state
 
     def reseed_rng(self) -> None:
-        self._seed = random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(None)
         self._seeds = np.empty(0, dtype=np.int64)
 
     # -- Optuna's sampler interface ------------------------------------------------------------
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        self._check_single_objective(study)
-        if self._search_space is not None:
-            space = self._search_space
-        else:
-            trials = study._get_trials(deepcopy=False, use_cache=True)
-            space = latest_search_space(t for t in trials if t.number != trial.number)
-        return {name: d for name, d in space.items() if not d.single()}
-
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._check_single_objective(study)
         if not search_space:
             return {}
         columns = [_Column(name, d) for name, d in search_space.items()]
         trials = study._get_trials(deepcopy=False, use_cache=False)
         history = [t for t in trials if t.number != trial.number]
         raw, n_docs = self._suggest(columns, history, study.direction, trial.number)
-        source = self._algo
+        source: str = self._algo
         if self._algo in ("tpe", "atpe"):
             n_startup = self._algo_options.get("n_startup_jobs", 20)
             if n_docs < n_startup:
                 source += ":startup"
-        _ATTRS.write(study._storage, trial._trial_id, "algo", source, user=True)
+        self._write(study, trial, {"algo": source})
         return {c.name: c.from_raw(raw[c.name]) for c in columns if c.name in raw}
 
     def sample_independent(
@@ -273,33 +255,18 @@ class HyperoptSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        self._check_single_objective(study)
+        self._check_objectives(study)
         from hyperopt import rand
 
         column = _Column(param_name, param_distribution)
         seed = (self._trial_seed(trial.number) + zlib.crc32(param_name.encode())) % _SEED_BOUND
         raw, _ = self._suggest([column], [], study.direction, trial.number, rand.suggest, seed)
-        _ATTRS.append(study._storage, trial._trial_id, "independent", param_name, user=True)
+        self.namespace.append(
+            study._storage, trial._trial_id, "independent", param_name, user=True
+        )
         return column.from_raw(raw[param_name])
 
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        if _ATTRS.key("algo") not in trial.user_attrs:
-            _ATTRS.write(study._storage, trial._trial_id, "algo", "prior", user=True)
-
     # -- the bridge ----------------------------------------------------------------------------
-
-    def _check_single_objective(self, study: Study) -> None:
-        if study._is_multi_objective():
-            raise ValueError(
-                "HyperoptSampler supports single-objective studies only; Hyperopt's algorithms "
-                "minimise one loss."
-            )
 
     def _trial_seed(self, number: int) -> int:
         if number >= len(self._seeds):
@@ -342,10 +309,9 @@ class HyperoptSampler(BaseSampler):
             idxs: dict[str, list[int]] = {}
             vals: dict[str, list[float | int]] = {}
             for c in columns:
-                value = t.params.get(c.name, _MISSING)
-                known = value is not _MISSING and value_in_distribution(c.dist, value)
+                known = c.name in t.params and value_in_distribution(c.dist, t.params[c.name])
                 idxs[c.name] = [t.number] if known else []
-                vals[c.name] = [c.to_raw(value)] if known else []
+                vals[c.name] = [c.to_raw(t.params[c.name])] if known else []
             if t.state == TrialState.COMPLETE and t.value is not None and math.isfinite(t.value):
                 result: dict[str, Any] = {"status": STATUS_OK, "loss": sign * t.value}
                 state = JOB_STATE_DONE
@@ -366,9 +332,6 @@ class HyperoptSampler(BaseSampler):
         new = suggest([number], domain, trials, seed)
         vals_out = new[0]["misc"]["vals"]
         return {name: float(v[0]) for name, v in vals_out.items() if len(v)}, len(docs)
-
-
-_MISSING = object()
 
 
 def _never_called(_: Any) -> float:  # pragma: no cover - the Domain's objective is never run

@@ -11,10 +11,10 @@ from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 import pytest
 
+from optuna_advanced._space import nearest_value
+from optuna_advanced._space import sample_prior
 from optuna_advanced._space import value_in_distribution
-from optuna_advanced.pbt._explore import clip_value
 from optuna_advanced.pbt._explore import perturb
-from optuna_advanced.pbt._explore import sample_value
 
 
 @st.composite
@@ -48,7 +48,7 @@ def distributions(draw: st.DrawFn) -> object:
 @given(dist=distributions(), seed=st.integers(0, 2**32 - 1), p=st.sampled_from([0.0, 0.25, 1.0]))
 def test_perturbed_and_resampled_values_stay_inside(dist: object, seed: int, p: float) -> None:
     rng = np.random.default_rng(seed)
-    value = sample_value(dist, rng)  # type: ignore[arg-type]
+    value = sample_prior(dist, rng)  # type: ignore[arg-type]
     assert value_in_distribution(dist, value)  # type: ignore[arg-type]
     for _ in range(5):  # a chain of explores, as a member goes through many
         new, how = perturb({"x": value}, {"x": dist}, rng, resample_probability=p)  # type: ignore[dict-item]
@@ -118,11 +118,11 @@ def test_resample_probability_is_respected_and_other_params_kept() -> None:
 def test_log_prior_is_log_uniform() -> None:
     dist = FloatDistribution(1e-4, 1.0, log=True)
     rng = np.random.default_rng(0)
-    draws = np.log10([sample_value(dist, rng) for _ in range(4000)])
+    draws = np.log10([sample_prior(dist, rng) for _ in range(4000)])
     assert abs(np.mean(draws < -2) - 0.5) < 0.03
 
 
-def test_clip_value_snaps_to_the_step() -> None:
-    assert clip_value(FloatDistribution(0.0, 1.0, step=0.25), 0.3) == 0.25
-    assert clip_value(IntDistribution(0, 10, step=2), 9.4) == 10
-    assert clip_value(IntDistribution(0, 10, step=3), 11) == 9
+def test_nearest_value_snaps_to_the_step() -> None:
+    assert nearest_value(FloatDistribution(0.0, 1.0, step=0.25), 0.3) == 0.25
+    assert nearest_value(IntDistribution(0, 10, step=2), 9.4) == 10
+    assert nearest_value(IntDistribution(0, 10, step=3), 11) == 9

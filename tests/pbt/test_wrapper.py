@@ -22,6 +22,7 @@ import pytest
 from optuna_advanced import PopulationBasedTraining
 from optuna_advanced._space import value_in_distribution
 from optuna_advanced.pbt import Checkpoint
+from optuna_advanced.pbt._worker import Worker
 
 SPACE = {
     "h0": FloatDistribution(0.0, 1.0),
@@ -59,6 +60,13 @@ def make(
 
 def attrs(trial: optuna.trial.FrozenTrial) -> dict[str, Any]:
     return {k[4:]: v for k, v in trial.user_attrs.items() if k.startswith("pbt:")}
+
+
+def _worker(pbt: PopulationBasedTraining, n_steps: int) -> Worker:
+    """A worker of ``pbt`` that the test drives step by step."""
+    pbt._n_steps = n_steps
+    pbt._check_config()
+    return Worker(pbt._settings(), set())
 
 
 def check_chains(study: optuna.Study, population_size: int, n_steps: int, interval: int) -> None:
@@ -278,10 +286,10 @@ def test_pruned_segment_stops_its_member(tmp_path: Path) -> None:
 def test_duplicate_segment_is_abandoned_before_it_runs(tmp_path: Path) -> None:
     """Two workers may create the same segment at once: only the lower-numbered one runs."""
     pbt = make(tmp_path, population_size=2)
-    pbt._n_steps = 8
-    pbt._check_config()
-    pbt._enqueue_first(0)
-    pbt._enqueue_first(0)  # the race, made deterministic
+    worker = _worker(pbt, n_steps=8)
+    worker._enqueue_first(0)
+    worker._enqueue_first(0)  # the race, made deterministic
+    worker.close()
     ran: list[int] = []
 
     def objective(trial: optuna.Trial, checkpoint: Checkpoint) -> float:
@@ -297,10 +305,10 @@ def test_duplicate_segment_is_abandoned_before_it_runs(tmp_path: Path) -> None:
 
 def test_stale_segment_of_a_dead_worker_is_failed_and_retried(tmp_path: Path) -> None:
     pbt = make(tmp_path, population_size=2, heartbeat_interval=0.2)
-    pbt._n_steps = 8
-    pbt._check_config()
-    pbt._enqueue_first(0)
-    claimed = pbt._claim()  # a worker claims member 0's segment and dies without a heartbeat
+    worker = _worker(pbt, n_steps=8)
+    worker._enqueue_first(0)
+    claimed = worker._claim()  # a worker claims member 0's segment and dies without a heartbeat
+    worker.close()
     assert claimed is not None
     pbt.optimize(toy, n_steps=8)
     dead = pbt.study.trials[claimed.number]

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import optuna
@@ -183,13 +184,15 @@ def test_argument_validation() -> None:
     with pytest.raises(ValueError):
         RandomForestSampler(random_fraction=1.5)
     with pytest.raises(ValueError, match="splitter"):
-        RandomForestSampler(splitter="median")
+        RandomForestSampler(splitter="median")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="acquisition"):
-        RandomForestSampler(acquisition="ucb")
+        RandomForestSampler(acquisition="ucb")  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(("splitter", "acquisition"), [("best", "log_ei"), ("random", "ei")])
-def test_every_model_option_finds_the_minimum(splitter: str, acquisition: str) -> None:
+def test_every_model_option_finds_the_minimum(
+    splitter: Literal["random", "best"], acquisition: Literal["log_ei", "ei"]
+) -> None:
     sampler = RandomForestSampler(
         seed=0, n_startup_trials=8, splitter=splitter, acquisition=acquisition
     )

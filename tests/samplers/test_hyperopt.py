@@ -4,6 +4,7 @@ import logging
 import math
 import sys
 from typing import Any
+from typing import Literal
 
 import hyperopt
 from hyperopt import hp
@@ -109,7 +110,9 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     [("tpe", {}), ("tpe", {"n_startup_jobs": 5, "gamma": 0.2}), ("anneal", {}), ("rand", {})],
 )
 @pytest.mark.parametrize("direction", ["minimize", "maximize"])
-def test_same_points_as_native_fmin(algo: str, options: dict[str, Any], direction: str) -> None:
+def test_same_points_as_native_fmin(
+    algo: Literal["tpe", "anneal", "rand"], options: dict[str, Any], direction: str
+) -> None:
     n, seed = 40, 3
     suggest = getattr(hyperopt, algo).suggest
     if options:
@@ -241,7 +244,7 @@ def test_space_mapping_is_what_the_docstring_says() -> None:
 
 def test_argument_validation() -> None:
     with pytest.raises(ValueError, match="algo must be one of"):
-        HyperoptSampler(algo="bayes")
+        HyperoptSampler(algo="bayes")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="n_startup_jobs"):
         HyperoptSampler(algo="anneal", n_startup_jobs=3)
     HyperoptSampler(algo="anneal", shrink_coef=0.2)

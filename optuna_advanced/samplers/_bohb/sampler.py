@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from collections.abc import Sequence
 from dataclasses import dataclass
 import math
 from typing import Any
@@ -13,20 +12,18 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.pruners import HyperbandPruner
 from optuna.pruners import SuccessiveHalvingPruner
-from optuna.samplers import BaseSampler
 from optuna.study import Study
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
-from optuna_advanced._space import latest_search_space
 from optuna_advanced._space import SearchSpace
+from optuna_advanced.samplers._base import PackSampler
 from optuna_advanced.samplers._bohb.kde import impute_inactive
 from optuna_advanced.samplers._bohb.kde import ProductKDE
 from optuna_advanced.samplers._bohb.kde import propose
 
-_ATTRS = AttrNamespace("bohb")
 _FINAL = "final"  # pseudo budget: the value of a COMPLETE trial that reported nothing
 
 
@@ -38,7 +35,7 @@ class _Model:
     bad: ProductKDE
 
 
-class BOHBSampler(BaseSampler):
+class BOHBSampler(PackSampler):
     """BOHB: Bayesian optimisation with one pair of KDEs per budget, for Hyperband pruning.
 
     Falkner, Klein & Hutter, "BOHB: Robust and Efficient Hyperparameter Optimization at Scale",
@@ -117,6 +114,11 @@ class BOHBSampler(BaseSampler):
         True
     """
 
+    namespace = AttrNamespace("bohb")
+    fallback_source = "startup"
+    single_objective = True
+    drop_single_values = False  # single values count as dimensions, as in HpBandSter
+
     def __init__(
         self,
         *,
@@ -151,17 +153,9 @@ class BOHBSampler(BaseSampler):
     def reseed_rng(self) -> None:
         self._rng.seed()
 
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        self._raise_error_if_multi_objective(study)
-        trials = study._get_trials(deepcopy=False, use_cache=True)
-        return latest_search_space(t for t in trials if t.number != trial.number)
-
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
     ) -> dict[str, Any]:
-        self._raise_error_if_multi_objective(study)
         if not search_space:
             return {}
         space = SearchSpace(search_space)
@@ -185,8 +179,7 @@ class BOHBSampler(BaseSampler):
                 "model_budget": model.budget,
                 "model_points": model.n_points,
             }
-        for name, value in attrs.items():
-            _ATTRS.write(study._storage, trial._trial_id, name, value, user=True)
+        self._write(study, trial, attrs)
         return space.decode(row)
 
     def sample_independent(
@@ -196,21 +189,9 @@ class BOHBSampler(BaseSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        self._raise_error_if_multi_objective(study)
+        self._check_objectives(study)
         space = SearchSpace({param_name: param_distribution})
         return space.decode(space.sample_uniform(self._rng, 1)[0])[param_name]
-
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        # A trial whose parameters were all new (the first one, say) never reached
-        # sample_relative; say so, so that every trial carries its source.
-        if _ATTRS.key("source") not in trial.user_attrs:
-            _ATTRS.write(study._storage, trial._trial_id, "source", "startup", user=True)
 
     # -- model -------------------------------------------------------------------------------
 

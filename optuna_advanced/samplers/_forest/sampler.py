@@ -2,25 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from collections.abc import Sequence
-import functools
 import math
-import random
 from typing import Any
+from typing import Literal
 import zlib
 
 import numpy as np
 from optuna.distributions import BaseDistribution
-from optuna.samplers import BaseSampler
 from optuna.study import Study
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
-from optuna_advanced._space import latest_search_space
 from optuna_advanced._space import SearchSpace
+from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import resolve_seed
 from optuna_advanced.samplers._forest.acquisition import expected_improvement
 from optuna_advanced.samplers._forest.acquisition import Layout
 from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
@@ -28,13 +26,12 @@ from optuna_advanced.samplers._forest.acquisition import maximise
 from optuna_advanced.samplers._forest.surrogate import encode_features
 from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
 
-_ATTRS = AttrNamespace("rf")
 _PAREGO_RHO = 0.05  # SMAC3's ParEGO: augmented Tchebycheff with rho = 0.05
 _BIG = 1e300  # costs are clipped to [-_BIG, _BIG]: their differences stay finite
 _ACQUISITIONS = {"log_ei": log_expected_improvement, "ei": expected_improvement}
 
 
-class RandomForestSampler(BaseSampler):
+class RandomForestSampler(PackSampler):
     """SMAC-style Bayesian optimisation with a random forest, native to Optuna.
 
     Model (SMAC3's HPO facade defaults, Hutter et al. 2011; Lindauer et al., JMLR 2022): a
@@ -128,14 +125,17 @@ class RandomForestSampler(BaseSampler):
         True
     """
 
+    namespace = AttrNamespace("rf")
+    fallback_source = "independent"
+
     def __init__(
         self,
         *,
         n_startup_trials: int | None = None,
         random_fraction: float = 0.2,
         n_trees: int = 10,
-        splitter: str = "random",
-        acquisition: str = "log_ei",
+        splitter: Literal["random", "best"] = "random",
+        acquisition: Literal["log_ei", "ei"] = "log_ei",
         n_random_candidates: int = 10_000,
         n_local_starts: int = 10,
         seed: int | None = None,
@@ -157,32 +157,21 @@ class RandomForestSampler(BaseSampler):
         self._acquisition = acquisition
         self._n_random_candidates = n_random_candidates
         self._n_local_starts = n_local_starts
-        self._seed = seed if seed is not None else random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(seed)
         self._cache: tuple[Any, ForestSurrogate] | None = None
-        # Encoded rows of finished trials (which never change), for the space they were
-        # encoded in: re-encoding every trial at every ask cost as much as fitting the forest.
-        self._rows: tuple[Any, dict[int, np.ndarray]] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state["_cache"] = None
-        state["_rows"] = None
         return state
 
     def reseed_rng(self) -> None:
-        self._seed = random.SystemRandom().randrange(2**31)
+        self._seed = resolve_seed(None)
 
     def _rng(self, number: int, salt: str = "") -> np.random.Generator:
         return np.random.default_rng([self._seed, number, zlib.crc32(salt.encode())])
 
     # -- Optuna's sampler interface ------------------------------------------------------------
-
-    def infer_relative_search_space(
-        self, study: Study, trial: FrozenTrial
-    ) -> dict[str, BaseDistribution]:
-        trials = study._get_trials(deepcopy=False, use_cache=True)
-        space = latest_search_space(t for t in trials if t.number != trial.number)
-        return {name: d for name, d in space.items() if not d.single()}
 
     def sample_relative(
         self, study: Study, trial: FrozenTrial, search_space: dict[str, BaseDistribution]
@@ -202,9 +191,7 @@ class RandomForestSampler(BaseSampler):
 
         trials = study._get_trials(deepcopy=False, use_cache=False)
         history = [t for t in trials if t.number != trial.number]
-        data = _training_data(
-            space, history, study.directions, rng, functools.partial(self._encode, study)
-        )
+        data = _training_data(space, history, study.directions, rng)
         if data is None:  # nothing finished yet (many workers started at once)
             self._write(study, trial, {"source": "random"})
             return space.decode(space.sample_uniform(rng, 1)[0])
@@ -261,47 +248,14 @@ class RandomForestSampler(BaseSampler):
     ) -> Any:
         space = SearchSpace({param_name: param_distribution})
         rng = self._rng(trial.number, param_name)
-        if _ATTRS.key("source") not in study._storage.get_trial(trial._trial_id).user_attrs:
+        if (
+            self.namespace.key("source")
+            not in study._storage.get_trial(trial._trial_id).user_attrs
+        ):
             self._write(study, trial, {"source": "independent"})
         return space.decode(space.sample_uniform(rng, 1)[0])[param_name]
 
-    def after_trial(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        state: TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        if _ATTRS.key("source") not in trial.user_attrs:
-            self._write(study, trial, {"source": "independent"})
-
     # -- helpers -------------------------------------------------------------------------------
-
-    def _write(self, study: Study, trial: FrozenTrial, attrs: dict[str, Any]) -> None:
-        for name, value in attrs.items():
-            _ATTRS.write(study._storage, trial._trial_id, name, value, user=True)
-
-    def _encode(self, study: Study, space: SearchSpace, trials: list[FrozenTrial]) -> np.ndarray:
-        """``space.encode_trials(trials)``, with finished trials' rows cached per study and
-        space."""
-        key = (
-            id(study._storage),
-            study._study_id,
-            space.names,
-            tuple(repr(d) for d in space.distributions.values()),
-        )
-        if self._rows is None or self._rows[0] != key:
-            self._rows = (key, {})
-        cache = self._rows[1]
-        out = np.empty((len(trials), len(space)))
-        for i, trial in enumerate(trials):
-            row = cache.get(trial._trial_id)
-            if row is None:
-                row = space.encode_params(trial.params)
-                if trial.state.is_finished():
-                    cache[trial._trial_id] = row
-            out[i] = row
-        return out
 
     def _sobol_row(self, space: SearchSpace, index: int) -> np.ndarray:
         from scipy.stats import qmc
@@ -353,7 +307,6 @@ def _training_data(
     history: list[FrozenTrial],
     directions: Sequence[StudyDirection],
     rng: np.random.Generator,
-    encode: Callable[[SearchSpace, list[FrozenTrial]], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None:
     """Rows and costs (lower is better) of finished trials, rows of pending ones, and the map
     from a modelled cost back to the objective's units (identity up to sign; ParEGO for many
@@ -399,7 +352,7 @@ def _training_data(
         cost = np.clip(np.where(feasible, cost, worst_feasible + penalty), -_BIG, _BIG)
     complete_numbers = {t.number for t in complete}
     failed = [t for t in finished if t.number not in complete_numbers]
-    rows = (encode or SearchSpace.encode_trials)(space, complete + failed)
+    rows = space.encode_trials(complete + failed)
     costs = np.concatenate([cost, np.full(len(failed), float(cost.max()))])
     keep = ~np.all(np.isnan(rows), axis=1)  # trials that share no parameter with the space
     pending_trials = [t for t in history if t.state == TrialState.RUNNING and t.params]

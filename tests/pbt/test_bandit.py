@@ -1,10 +1,10 @@
-"""PB2's GP bandit (optuna_advanced.pbt._pb2) on its own, without Optuna."""
+"""PB2's GP bandit (optuna_advanced.pbt._bandit) on its own, without Optuna."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from optuna_advanced.pbt import _pb2
+from optuna_advanced.pbt import _bandit
 
 
 def test_gp_fits_and_forgets_old_observations() -> None:
@@ -13,7 +13,7 @@ def test_gp_fits_and_forgets_old_observations() -> None:
     t = np.repeat(np.arange(10.0), 4)
     y = np.sin(6 * x[:, 0])
     y = (y - y.mean()) / y.std()
-    gp = _pb2.TimeVaryingGP().fit(t, x, y)
+    gp = _bandit.TimeVaryingGP().fit(t, x, y)
     mean, std = gp.predict(t, x)
     assert np.corrcoef(mean, y)[0, 1] > 0.95
     assert np.all(std < 1.0)
@@ -35,7 +35,7 @@ def test_suggest_goes_where_the_reward_grows() -> None:
     t, reward, h, delta = _data(rng)
     picks = np.array(
         [
-            _pb2.suggest(
+            _bandit.suggest(
                 t,
                 reward,
                 h,
@@ -57,15 +57,15 @@ def test_pending_members_push_the_next_pick_away() -> None:
     rng = np.random.default_rng(2)
     t, reward, h, delta = _data(rng, n=6)
     kwargs = dict(t_now=8.0, reward_now=0.5, rng=np.random.default_rng(0))
-    first = _pb2.suggest(t, reward, h, delta, pending_h=np.empty((0, 2)), **kwargs)  # type: ignore[arg-type]
+    first = _bandit.suggest(t, reward, h, delta, pending_h=np.empty((0, 2)), **kwargs)  # type: ignore[arg-type]
     kwargs["rng"] = np.random.default_rng(0)
     crowded = np.repeat(first[None, :], 3, axis=0)
-    second = _pb2.suggest(t, reward, h, delta, pending_h=crowded, **kwargs)  # type: ignore[arg-type]
+    second = _bandit.suggest(t, reward, h, delta, pending_h=crowded, **kwargs)  # type: ignore[arg-type]
     assert np.linalg.norm(second - first) > 0.05
 
 
 def test_too_little_data_gives_a_random_point() -> None:
-    point = _pb2.suggest(
+    point = _bandit.suggest(
         np.array([1.0]),
         np.array([0.0]),
         np.array([[0.5]]),

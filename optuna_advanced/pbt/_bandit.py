@@ -1,4 +1,4 @@
-"""PB2's explore step: a GP bandit on the population's reward changes (no Optuna import).
+"""PB2's explore step: a GP-UCB bandit on the population's reward changes (no Optuna import).
 
 Parker-Holder, Nguyen and Roberts, "Provably Efficient Online Hyperparameter Optimization with
 Population-Based Bandits", NeurIPS 2020.

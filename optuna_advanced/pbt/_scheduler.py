@@ -1,0 +1,128 @@
+"""PBT's decision for a member whose segment just ended: continue, or exploit and explore.
+
+A pure function of the population's standings (no storage, no Optuna objects), so it can be read
+and tested on its own; the worker gathers the standings from storage and writes the decision
+back as the member's next segment.
+
+Jaderberg et al. (2017), Sec. 3: when a member is *ready*, *exploit* replaces it by a better
+member (here truncation selection: a member in the bottom ``quantile_fraction`` copies one drawn
+uniformly from the top ``quantile_fraction``), then *explore* changes the copied
+hyperparameters (random perturbation, or PB2's bandit: the ``explore`` callable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
+import math
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Standing:
+    """A member's latest finished segment, as the scheduler sees it.
+
+    Attributes:
+        member: The member.
+        segment: The segment's trial number.
+        score: Its value, sign-flipped so that larger is better (a diverged member: ``-inf``).
+        end_step: The global step it reached.
+        params: Its hyperparameters.
+    """
+
+    member: int
+    segment: int
+    score: float
+    end_step: int
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The member's next segment.
+
+    Attributes:
+        source: The segment it starts from: its checkpoint is restored and its hyperparameters
+            are the starting point (the member's own last segment when it continues).
+        exploited: ``source`` when the member exploited another one, else ``None``.
+        params: The hyperparameters of the next segment.
+        perturbation: How explore changed each one (``None`` when the member continues).
+        start_step: Global step the next segment starts from (the source's end step).
+        end_step: Global step it trains to.
+    """
+
+    source: int
+    exploited: int | None
+    params: dict[str, Any]
+    perturbation: dict[str, str] | None
+    start_step: int
+    end_step: int
+
+
+#: ``explore(params, source, rng) -> (new params, how each changed)``.
+Explore = Callable[[Mapping[str, Any], Standing, np.random.Generator], tuple[dict[str, Any], Any]]
+
+
+def exploit_source(
+    member: int,
+    standings: Mapping[int, Standing],
+    quantile_fraction: float,
+    n_steps: int,
+    rng: np.random.Generator,
+) -> Standing | None:
+    """PBT's truncation selection: whom ``member`` should copy, or ``None`` to continue.
+
+    Members are ranked by their latest score (whatever step they are at, as in the paper's
+    asynchronous setting and Ray Tune). A member in the bottom ``quantile_fraction`` copies a
+    member drawn uniformly from the top ``quantile_fraction`` (each quantile holds
+    ``ceil(n * quantile_fraction)`` members, at most half of them). Members of the top quantile
+    that have already finished training are not copied: the copy would end at once, untrained.
+    """
+    if member not in standings or len(standings) < 2:
+        return None
+    ranked = sorted(standings, key=lambda m: (standings[m].score, -m))  # worst first
+    n_quantile = min(math.ceil(len(ranked) * quantile_fraction), len(ranked) // 2)
+    if n_quantile == 0 or member not in ranked[:n_quantile]:
+        return None
+    top = [m for m in ranked[-n_quantile:] if standings[m].end_step < n_steps]
+    if not top:
+        return None
+    return standings[top[int(rng.integers(len(top)))]]
+
+
+def next_segment(
+    done: Standing,
+    standings: Mapping[int, Standing],
+    *,
+    n_steps: int,
+    interval: int,
+    quantile_fraction: float,
+    explore: Explore | None,
+    rng: np.random.Generator,
+) -> Decision:
+    """The next segment of ``done.member``, whose segment ``done`` just ended.
+
+    Args:
+        done: The member's finished segment.
+        standings: Every member's latest finished segment (``done`` included).
+        n_steps: Global step every member trains to.
+        interval: Steps per segment.
+        quantile_fraction: Size of the bottom and top quantiles.
+        explore: How exploited hyperparameters change; ``None`` turns exploit off (every
+            member continues with its own hyperparameters).
+        rng: Random generator of this decision (exploit draw first, explore after).
+    """
+    source = None
+    if explore is not None:
+        source = exploit_source(done.member, standings, quantile_fraction, n_steps, rng)
+    if explore is None or source is None:
+        start = done.end_step
+        end = min(start + interval, n_steps)
+        return Decision(done.segment, None, dict(done.params), None, start, end)
+    params, how = explore(dict(source.params), source, rng)
+    start = source.end_step
+    end = min(start + interval, n_steps)
+    return Decision(source.segment, source.segment, params, how, start, end)

@@ -1,0 +1,410 @@
+"""One process's share of a population: claim a ready segment, run it, create the next one.
+
+Everything a worker knows it reads from the study at each turn (``Population``), so any number
+of workers in any number of processes cooperate with no master:
+
+1. *maintain*: fail segments whose worker stopped beating; create every segment that should
+   exist and does not (a member's first, a retry of a failed one, the successor a dead worker
+   did not create);
+2. *claim*: move one WAITING segment to RUNNING (atomic in every Optuna storage);
+3. *run*: call the objective with a :class:`Checkpoint`, tell the score, and create the
+   member's next segment from the scheduler's decision (``_scheduler.next_segment``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+import logging
+import math
+import random
+import threading
+import time
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.distributions import CategoricalDistribution
+from optuna.exceptions import UpdateFinishedTrialError
+from optuna.study import StudyDirection
+from optuna.trial import FrozenTrial
+from optuna.trial import TrialState
+
+from optuna_advanced._space import sample_prior
+from optuna_advanced.pbt._checkpoint import Checkpoint
+from optuna_advanced.pbt._checkpoint import remove_checkpoint
+from optuna_advanced.pbt._explore import pb2_params
+from optuna_advanced.pbt._explore import perturb
+from optuna_advanced.pbt._population import Population
+from optuna_advanced.pbt._population import Segment
+from optuna_advanced.pbt._scheduler import Explore
+from optuna_advanced.pbt._scheduler import next_segment
+from optuna_advanced.pbt._scheduler import Standing
+from optuna_advanced.pbt._schema import ATTRS
+from optuna_advanced.pbt._schema import CHECKPOINT
+from optuna_advanced.pbt._schema import DUPLICATE_OF
+from optuna_advanced.pbt._schema import ERROR
+from optuna_advanced.pbt._schema import FAILED
+from optuna_advanced.pbt._schema import HEARTBEAT
+from optuna_advanced.pbt._schema import NAN
+from optuna_advanced.pbt._schema import SegmentAttrs
+
+_logger = logging.getLogger(__name__)
+Objective = Callable[[optuna.Trial, Checkpoint], float]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What a worker needs of :class:`~optuna_advanced.PopulationBasedTraining`'s arguments."""
+
+    study: optuna.Study
+    population_size: int
+    perturbation_interval: int
+    n_steps: int
+    search_space: Mapping[str, BaseDistribution] | None
+    initial_params: Sequence[Mapping[str, Any]]
+    quantile_fraction: float
+    resample_probability: float
+    perturbation_factors: tuple[float, ...]
+    explore: str
+    exploit: bool
+    artifact_store: Any
+    delete_stale_checkpoints: bool
+    max_retries: int
+    heartbeat_interval: float
+    seed: int | None
+
+    @property
+    def stale_after(self) -> float:
+        return 3.0 * self.heartbeat_interval
+
+
+class Worker:
+    """The worker loop of one ``optimize`` call (shared by its threads).
+
+    Args:
+        settings: The population's settings.
+        deleted: Checkpoints this process already deleted (kept by the caller across calls).
+    """
+
+    def __init__(self, settings: Settings, deleted: set[str]) -> None:
+        self.s = settings
+        self.study = settings.study
+        self._deleted = deleted
+        self.heartbeats = _Heartbeats(self.study._storage, settings.heartbeat_interval)
+
+    def population(self) -> Population:
+        return Population.of(self.study, self.s.population_size, self.s.n_steps)
+
+    def work(
+        self,
+        objective: Objective,
+        deadline: float | None,
+        catch: tuple[type[Exception], ...],
+        bar: Any,
+    ) -> None:
+        idle = 0
+        while deadline is None or time.monotonic() < deadline:
+            population = self.population()
+            if population.all_finished(self.s.max_retries):
+                return
+            self._maintain(population)
+            frozen = self._claim()
+            if frozen is None:
+                idle += 1
+                time.sleep(min(1.0, 0.05 * idle) * (0.5 + random.random()))
+                continue
+            idle = 0
+            segment = self._run_if_winner(frozen, population, objective, catch)
+            if segment is not None and bar is not None:
+                bar.update(segment.end_step - segment.start_step)
+
+    def close(self) -> None:
+        self.heartbeats.close()
+
+    # ------------------------------------------------------------------ the loop's steps
+
+    def _maintain(self, population: Population) -> None:
+        """Fail dead workers' segments; create every segment that should exist and does not."""
+        now = time.time()
+        stale_after = self.s.stale_after
+        for segment in population.stale(now, stale_after):
+            _logger.warning(
+                f"Trial {segment.number} (member {segment.member}) has had no heartbeat for "
+                f"{stale_after:.0f} s; failing it so that it is retried."
+            )
+            _fail(self.study, segment.trial._trial_id, "stale")
+        for member in range(self.s.population_size):
+            frontier = population.frontier(member)
+            if frontier is None:
+                self._enqueue_first(member)
+                continue
+            winner = population.winner(member, frontier)
+            if winner is None:
+                attempts = population.attempts(member, frontier)
+                if len(attempts) <= self.s.max_retries:
+                    failed = attempts[-1]
+                    params = failed.trial.system_attrs.get("fixed_params", failed.trial.params)
+                    self._enqueue(dict(params), failed.info.retry(failed.number))
+                continue
+            if (
+                winner.state == TrialState.COMPLETE
+                and winner.end_step < self.s.n_steps
+                and winner.trial.datetime_complete is not None
+                and now - winner.trial.datetime_complete.timestamp() > self.s.heartbeat_interval
+            ):
+                # Its worker died between finishing it and creating the successor.
+                self._enqueue_successor(winner.number)
+
+    def _claim(self) -> FrozenTrial | None:
+        storage = self.study._storage
+        waiting = storage.get_all_trials(
+            self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
+        )
+        for trial in waiting:
+            if SegmentAttrs.read(trial.user_attrs) is None:
+                continue
+            try:
+                if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                    return storage.get_trial(trial._trial_id)
+            except UpdateFinishedTrialError:
+                continue
+        return None
+
+    def _run_if_winner(
+        self,
+        frozen: FrozenTrial,
+        population: Population,
+        objective: Objective,
+        catch: tuple[type[Exception], ...],
+    ) -> Segment | None:
+        # Every segment numbered below the claimed one existed when the claimed one was
+        # created, so a snapshot that holds the claimed one can tell whether it is the winner
+        # (a sibling failing since then only makes us abandon a segment whose retry exists).
+        if frozen.number not in population.by_number:
+            population = self.population()
+        segment = population.by_number[frozen.number]
+        winner = population.winner(segment.member, segment.generation)
+        if winner is not None and winner.number != segment.number:
+            try:
+                ATTRS.write(
+                    self.study._storage, frozen._trial_id, DUPLICATE_OF, winner.number, user=True
+                )
+            except UpdateFinishedTrialError:
+                return None  # already abandoned (a storage without row locks let two claim it)
+            _fail(self.study, frozen._trial_id, None)
+            return None
+        self._run(segment, objective, catch)
+        return segment
+
+    def _run(
+        self, segment: Segment, objective: Objective, catch: tuple[type[Exception], ...]
+    ) -> None:
+        storage = self.study._storage
+        trial = optuna.Trial(self.study, segment.trial._trial_id)
+        checkpoint = Checkpoint(
+            trial=trial,
+            artifact_store=self.s.artifact_store,
+            restore_id=segment.info.restore,
+            restored_from=segment.info.restore_from,
+            member=segment.member,
+            generation=segment.generation,
+            start_step=segment.start_step,
+            end_step=segment.end_step,
+        )
+        self.heartbeats.add(trial._trial_id)
+        try:
+            value = objective(trial, checkpoint)
+        except optuna.TrialPruned:
+            self.study.tell(trial, state=TrialState.PRUNED)
+            return
+        except UpdateFinishedTrialError:
+            # Another worker failed this segment as stale (our heartbeats were late) and its
+            # retry has taken over: stop quietly, as a worker whose lease expired.
+            _logger.warning(f"Segment trial {trial.number} was taken over by a retry; dropped.")
+            return
+        except Exception as exc:
+            _logger.warning(f"Segment trial {trial.number} failed ({exc!r}); it will be retried.")
+            ATTRS.write(storage, trial._trial_id, ERROR, repr(exc)[:1000], user=True)
+            _fail(self.study, trial._trial_id, None)
+            if not isinstance(exc, catch):
+                raise
+            return
+        finally:
+            self.heartbeats.remove(trial._trial_id)
+        value = float(value)
+        if math.isnan(value):
+            ATTRS.write(storage, trial._trial_id, NAN, True, user=True)
+            value = math.inf if self.study.direction == StudyDirection.MINIMIZE else -math.inf
+        if checkpoint.saved_id is None and segment.end_step < self.s.n_steps:
+            _logger.warning(
+                f"Trial {trial.number} saved no checkpoint: member {segment.member}'s next "
+                "segment will start from scratch."
+            )
+        try:
+            self.study.tell(trial, value)
+        except UpdateFinishedTrialError:  # failed as stale meanwhile: its retry takes over
+            return
+        self._enqueue_successor(trial.number)
+
+    # ------------------------------------------------------------------ segments
+
+    def _rng(self, *key: int) -> np.random.Generator:
+        if self.s.seed is None:
+            return np.random.default_rng()
+        return np.random.default_rng([self.s.seed, *key])
+
+    def _enqueue(self, params: dict[str, Any], info: SegmentAttrs) -> None:
+        self.study.enqueue_trial(params, user_attrs=info.user_attrs())
+
+    def _enqueue_first(self, member: int) -> None:
+        params: dict[str, Any] = {}
+        if self.s.search_space is not None:
+            rng = self._rng(member, 0)
+            params = {name: sample_prior(d, rng) for name, d in self.s.search_space.items()}
+        if member < len(self.s.initial_params):
+            params.update(self.s.initial_params[member])
+        end = min(self.s.perturbation_interval, self.s.n_steps)
+        self._enqueue(params, SegmentAttrs(member, 0, 0, end))
+
+    def _enqueue_successor(self, number: int) -> None:
+        population = self.population()
+        done = population.by_number[number]
+        if done.end_step >= self.s.n_steps or done.state != TrialState.COMPLETE:
+            return
+        if population.frontier(done.member) != done.generation:
+            return  # a successor already exists
+        decision = next_segment(
+            done.standing(),
+            population.standings(),
+            n_steps=self.s.n_steps,
+            interval=self.s.perturbation_interval,
+            quantile_fraction=self.s.quantile_fraction,
+            explore=self._explorer(population) if self.s.exploit else None,
+            rng=self._rng(number, 1),
+        )
+        source = population.by_number[decision.source]
+        info = SegmentAttrs(
+            member=done.member,
+            generation=done.generation + 1,
+            start_step=decision.start_step,
+            end_step=decision.end_step,
+            parent=done.number,
+            exploited=decision.exploited,
+            perturbation=decision.perturbation,
+            restore=source.attr(CHECKPOINT),
+            restore_from=source.number,
+        )
+        self._enqueue(decision.params, info)
+        if self.s.delete_stale_checkpoints and number % self.s.population_size == 0:
+            # About once per generation. The segment just created restores a member's
+            # latest checkpoint, which is kept anyway.
+            self._delete_stale_checkpoints(population)
+
+    def _explorer(self, population: Population) -> Explore:
+        """The explore step for this population: perturb, or PB2 for numeric parameters."""
+        s = self.s
+
+        def explore(
+            params: Mapping[str, Any], source: Standing, rng: np.random.Generator
+        ) -> tuple[dict[str, Any], dict[str, str]]:
+            base = population.by_number[source.segment]
+            if s.search_space is not None:
+                mutable = {k: d for k, d in s.search_space.items() if k in base.trial.params}
+            else:
+                mutable = dict(base.trial.distributions)
+            kwargs = {
+                "resample_probability": s.resample_probability,
+                "factors": s.perturbation_factors,
+            }
+            if s.explore == "perturb":
+                return perturb(params, mutable, rng, **kwargs)  # type: ignore[arg-type]
+            numeric = {
+                k: d for k, d in mutable.items() if not isinstance(d, CategoricalDistribution)
+            }
+            others = {k: d for k, d in mutable.items() if k not in numeric}
+            new, how = perturb(params, others, rng, **kwargs)  # type: ignore[arg-type]
+            if numeric:
+                interval = s.perturbation_interval
+                new.update(pb2_params(numeric, base, population, interval, rng))
+                how.update({k: "pb2" for k in numeric})
+            return new, how
+
+        return explore
+
+    def _delete_stale_checkpoints(self, population: Population) -> None:
+        keep: set[str] = set()
+        for s in [population.latest_complete(m) for m in range(self.s.population_size)]:
+            if s is not None and s.attr(CHECKPOINT):
+                keep.add(s.attr(CHECKPOINT))
+        for s in population.pending():
+            if s.info.restore:
+                keep.add(s.info.restore)
+        scored = [s for s in population.segments if s.score is not None]
+        if scored:
+            best = max(scored, key=lambda s: s.score or -math.inf)
+            keep.add(best.attr(CHECKPOINT))
+        now = time.time()
+        for s in population.segments:
+            artifact_id = s.attr(CHECKPOINT)
+            if artifact_id is None or artifact_id in keep or artifact_id in self._deleted:
+                continue
+            if s.state != TrialState.COMPLETE:
+                continue
+            successor = population.winner(s.member, s.generation + 1)
+            completed = None if successor is None else successor.trial.datetime_complete
+            if completed is None or now - completed.timestamp() < self.s.stale_after:
+                continue  # another worker may still be about to restore it
+            remove_checkpoint(self.s.artifact_store, artifact_id)
+            self._deleted.add(artifact_id)
+
+
+def _fail(study: optuna.Study, trial_id: int, reason: str | None) -> None:
+    try:
+        if reason is not None:
+            ATTRS.write(study._storage, trial_id, FAILED, reason, user=True)
+        study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
+    except UpdateFinishedTrialError:
+        pass
+
+
+class _Heartbeats:
+    """One daemon thread per ``optimize`` call writing ``pbt:heartbeat`` (wall-clock time) on
+    every segment this process is running."""
+
+    def __init__(self, storage: Any, interval: float) -> None:
+        self._storage, self._interval = storage, interval
+        self._running: set[int] = set()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._thread.start()
+
+    def add(self, trial_id: int) -> None:
+        self._beat(trial_id)
+        with self._lock:
+            self._running.add(trial_id)
+
+    def remove(self, trial_id: int) -> None:
+        with self._lock:
+            self._running.discard(trial_id)
+
+    def _beat(self, trial_id: int) -> None:
+        try:
+            ATTRS.write(self._storage, trial_id, HEARTBEAT, time.time(), user=True)
+        except UpdateFinishedTrialError:
+            self.remove(trial_id)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self._interval):
+            with self._lock:
+                running = list(self._running)
+            for trial_id in running:
+                self._beat(trial_id)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join()
