@@ -23,6 +23,9 @@ from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 from optuna.trial import TrialState
 
+from benchmarks.configspace import plain_params
+from benchmarks.configspace import to_configspace
+
 Done = Callable[[], bool]
 
 
@@ -88,22 +91,11 @@ def hyperopt_loop(study: optuna.Study, objective: Any, seed: int, budget: int, d
 
 
 def smac_loop(study: optuna.Study, objective: Any, seed: int, budget: int, done: Done) -> None:
-    from ConfigSpace import Categorical
-    from ConfigSpace import ConfigurationSpace
-    from ConfigSpace import Float
-    from ConfigSpace import Integer
     from smac import HyperparameterOptimizationFacade
     from smac import Scenario
     from smac.runhistory.dataclasses import TrialValue
 
-    cs = ConfigurationSpace(seed=seed)
-    for name, dist in _static_space(objective).items():
-        if isinstance(dist, CategoricalDistribution):
-            cs.add(Categorical(name, list(dist.choices)))
-        elif isinstance(dist, IntDistribution):
-            cs.add(Integer(name, (dist.low, dist.high), log=dist.log))
-        elif isinstance(dist, FloatDistribution):
-            cs.add(Float(name, (dist.low, dist.high), log=dist.log))
+    cs = to_configspace(_static_space(objective), seed)
     with tempfile.TemporaryDirectory() as out:
         scenario = Scenario(
             cs, deterministic=True, n_trials=budget, seed=seed, output_directory=Path(out)
@@ -113,11 +105,7 @@ def smac_loop(study: optuna.Study, objective: Any, seed: int, budget: int, done:
         )
         while not done():
             info = smac.ask()
-            params = {
-                k: (v.item() if isinstance(v, np.generic) else v)
-                for k, v in dict(info.config).items()
-            }
-            value = evaluate(study, objective, params)
+            value = evaluate(study, objective, plain_params(info.config))
             smac.tell(info, TrialValue(cost=value if math.isfinite(value) else 1e12))
 
 

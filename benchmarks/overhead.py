@@ -26,7 +26,6 @@ from optuna.distributions import IntDistribution
 
 from benchmarks.contenders import contenders
 from benchmarks.problems import Problem
-from optuna_advanced._space import SearchSpace
 
 SIZES = (100, 300, 1000)
 SPACE: dict[str, BaseDistribution] = {
@@ -61,15 +60,13 @@ def measure(
     warnings.simplefilter("ignore")
     entry = contenders()[contender]
     assert entry.sampler is not None, "overhead is measured for Optuna samplers only"
-    space = SearchSpace(SPACE)
     rng = np.random.default_rng(seed)
-    history = []
-    for row in space.sample_uniform(rng, n_trials):
-        params = space.decode(row)
-        value = _value(params) + float(rng.normal(0.0, 0.1))
-        history.append(optuna.trial.create_trial(params=params, distributions=SPACE, value=value))
+    history = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=seed))
+    for _ in range(n_trials):
+        trial = history.ask(SPACE)
+        history.tell(trial, _value(trial.params) + float(rng.normal(0.0, 0.1)))
     study = optuna.create_study(sampler=entry.sampler(seed))
-    study.add_trials(history)
+    study.add_trials(history.trials)
     # One warm-up ask, unmeasured: samplers import their libraries (torch, cmaes, scipy) lazily
     # on first use, which is neither per-ask time nor steady-state memory.
     warm = study.ask(SPACE)

@@ -28,7 +28,8 @@ from benchmarks.contenders import contenders
 from benchmarks.problems import problems
 from benchmarks.runner import record_trial
 from benchmarks.runner import trial_cost
-from optuna_advanced._space import value_in_distribution
+from benchmarks.stats import regrets
+from optuna_advanced.testing import value_in_distribution
 
 PARALLEL_FILE = "parallel.jsonl"
 
@@ -136,8 +137,6 @@ def run_parallel(
 
 def summarise(records: list[dict[str, Any]]) -> str:
     """Markdown: final regret and wall time per worker count, and the speed-up."""
-    from benchmarks.report import regrets
-
     rows = []
     groups: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for r in records:

@@ -29,6 +29,9 @@ from optuna.distributions import CategoricalDistribution
 from optuna.distributions import FloatDistribution
 from optuna.distributions import IntDistribution
 
+from benchmarks.configspace import plain_params
+from benchmarks.configspace import to_configspace
+
 PEERS_FILE = "peers.jsonl"
 
 # A mixed space like a small model's: continuous, log, integer and categorical.
@@ -88,7 +91,7 @@ def hyperopt_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
     from hyperopt import tpe
 
     from optuna_advanced import HyperoptSampler
-    from optuna_advanced.samplers._hyperopt import hyperopt_space
+    from optuna_advanced.samplers import hyperopt_space
 
     native_times: list[float] = []
 
@@ -121,21 +124,21 @@ def hyperopt_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
 
 
 def _from_hyperopt(raw: dict[str, Any]) -> dict[str, Any]:
-    from optuna_advanced.samplers._hyperopt import _Column
+    from optuna_advanced.samplers import hyperopt_params
 
-    return {name: _Column(name, d).from_raw(raw[name]) for name, d in SPACE.items()}
+    return hyperopt_params(SPACE, raw)
 
 
 def ax_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
     from ax import Client
 
     from optuna_advanced import AxSampler
-    from optuna_advanced.samplers._ax import _quiet_ax
-    from optuna_advanced.samplers._ax import ax_parameters
+    from optuna_advanced.samplers import ax_parameters
+    from optuna_advanced.samplers import quiet_ax
 
     native_times: list[float] = []
     native_points: list[dict[str, Any]] = []
-    with _quiet_ax(True):
+    with quiet_ax():
         client = Client(random_seed=seed)
         client.configure_experiment(parameters=ax_parameters(AX_SPACE))
         client.configure_optimization(objective="-objective")
@@ -152,24 +155,13 @@ def ax_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
 def smac_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
     import tempfile
 
-    from ConfigSpace import Categorical
-    from ConfigSpace import ConfigurationSpace
-    from ConfigSpace import Float
-    from ConfigSpace import Integer
     from smac import HyperparameterOptimizationFacade
     from smac import Scenario
     from smac.runhistory.dataclasses import TrialValue
 
     from optuna_advanced import RandomForestSampler
 
-    cs = ConfigurationSpace(seed=seed)
-    for name, d in SPACE.items():
-        if isinstance(d, CategoricalDistribution):
-            cs.add(Categorical(name, list(d.choices)))
-        elif isinstance(d, IntDistribution):
-            cs.add(Integer(name, (d.low, d.high), log=d.log))
-        elif isinstance(d, FloatDistribution):
-            cs.add(Float(name, (d.low, d.high), log=d.log))
+    cs = to_configspace(SPACE, seed)
     native_times: list[float] = []
     with tempfile.TemporaryDirectory() as out:
         scenario = Scenario(
@@ -182,11 +174,7 @@ def smac_record(seed: int, n_trials: int, window: int) -> dict[str, Any]:
             start = time.perf_counter()
             info = smac.ask()
             elapsed = time.perf_counter() - start
-            params = {
-                k: (v.item() if isinstance(v, np.generic) else v)
-                for k, v in dict(info.config).items()
-            }
-            value = loss(params)
+            value = loss(plain_params(info.config))
             start = time.perf_counter()
             smac.tell(info, TrialValue(cost=value))
             native_times.append(elapsed + time.perf_counter() - start)

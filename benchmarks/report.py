@@ -1,15 +1,7 @@
 """Turn ``results.jsonl`` into Markdown tables and convergence plots.
 
-Normalised regret of a run after spending a fraction ``q`` of its budget:
-
-    (true value of the incumbent - optimum) / (reference - optimum)
-
-The incumbent is the complete trial (for ``mf``/``pbt``: trained to full fidelity) with the
-best observed value among those finished within ``q * budget``; its noise-free true value is
-what counts. ``optimum`` is the problem's known optimum, else the best true value any run of
-the report found; ``reference`` is the problem's median over random configurations, else the
-median of all runs' first complete trials. A run with no incumbent yet scores 1 ("no better
-than typical"). Ranks compare contenders on the same (problem, seed) at 100% of the budget.
+The statistics (normalised regret, incumbents, ranks) are defined in ``benchmarks.stats``.
+Ranks compare contenders on the same (problem, seed) at 100% of the budget.
 
 A contender with fewer seeds than the others gets its own section instead of a row in the main
 tables, and the runs of the others set those normalisers: its regret is below 0 where it beats
@@ -19,129 +11,31 @@ every other run's best.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-CHECKPOINTS = (0.25, 0.5, 1.0)
-GRID = np.linspace(0.02, 1.0, 50)
-
-
-def load(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for line in path.read_text().splitlines():
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue
-    # A resumed run may hold a failed attempt and a later success: keep the last good one.
-    latest: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for rec in records:
-        key = (rec["suite"], rec["problem"], rec["contender"], rec["seed"])
-        if rec.get("error") is None or key not in latest:
-            latest[key] = rec
-    return list(latest.values())
-
-
-def incumbent_curve(record: dict[str, Any], fractions: Iterable[float]) -> list[float | None]:
-    """True value of the incumbent after each budget fraction (``None``: no incumbent yet)."""
-    budget = record["budget"]
-    spent = 0.0
-    best_observed = math.inf
-    best_true: float | None = None
-    events = []
-    for cost, observed, true, state in record["trials"]:
-        spent += cost
-        if state == "C" and observed is not None and true is not None and observed < best_observed:
-            best_observed, best_true = observed, true
-        events.append((spent, best_true))
-    out: list[float | None] = []
-    for q in fractions:
-        limit = q * budget + 1e-9
-        current = None
-        for spent_at, value in events:
-            if spent_at > limit:
-                break
-            current = value
-        out.append(current)
-    return out
-
-
-def _normalisers(records: list[dict[str, Any]]) -> dict[str, tuple[float, float]]:
-    by_problem: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for rec in records:
-        if rec.get("error") is None and rec.get("trials"):
-            by_problem[rec["problem"]].append(rec)
-    out = {}
-    for problem, recs in by_problem.items():
-        optimum = recs[0].get("optimum")
-        if optimum is None:
-            trues = [t[2] for r in recs for t in r["trials"] if t[2] is not None]
-            optimum = min(trues) if trues else 0.0
-        reference = recs[0].get("reference")
-        if reference is None:
-            firsts = [next((t[2] for t in r["trials"] if t[2] is not None), None) for r in recs]
-            reference = float(np.median([f for f in firsts if f is not None]))
-        if reference - optimum <= 0:
-            reference = optimum + 1.0
-        out[problem] = (float(optimum), float(reference))
-    return out
-
-
-def regrets(
-    records: list[dict[str, Any]],
-    fractions: Iterable[float],
-    norms: dict[str, tuple[float, float]] | None = None,
-) -> dict[tuple[Any, ...], np.ndarray]:
-    """Normalised regret per (problem, contender, seed) at each fraction.
-
-    ``norms`` (problem -> (optimum, reference)) defaults to the normalisers of ``records``.
-    """
-    norms = _normalisers(records) if norms is None else norms
-    out = {}
-    for rec in records:
-        if rec.get("error") is not None or not rec.get("trials"):
-            continue
-        optimum, reference = norms[rec["problem"]]
-        curve = incumbent_curve(rec, fractions)
-        out[(rec["problem"], rec["contender"], rec["seed"])] = np.array(
-            [1.0 if v is None else (v - optimum) / (reference - optimum) for v in curve]
-        )
-    return out
-
-
-def _ranks(final: dict[tuple[Any, ...], float]) -> dict[str, list[float]]:
-    from scipy.stats import rankdata
-
-    groups: dict[tuple[str, int], dict[str, float]] = defaultdict(dict)
-    for (problem, contender, seed), value in final.items():
-        groups[(problem, seed)][contender] = value
-    ranks: dict[str, list[float]] = defaultdict(list)
-    for scores in groups.values():
-        if len(scores) < 2:
-            continue
-        names = sorted(scores)
-        for name, rank in zip(names, rankdata([scores[n] for n in names])):
-            ranks[name].append(float(rank))
-    return ranks
-
-
-def _table(rows: list[list[str]], header: list[str]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(row) + " |" for row in rows]
-    return "\n".join(lines)
+from benchmarks import peers
+from benchmarks import throughput
+from benchmarks.parallel import summarise as summarise_parallel
+from benchmarks.runner import RESULTS_FILE
+from benchmarks.stats import CHECKPOINTS
+from benchmarks.stats import GRID
+from benchmarks.stats import load
+from benchmarks.stats import normalisers
+from benchmarks.stats import ranks as rank_runs
+from benchmarks.stats import read_jsonl
+from benchmarks.stats import regrets
+from benchmarks.stats import table
 
 
 def _summary(at: dict[tuple[Any, ...], np.ndarray]) -> tuple[str, str]:
     """The overall table (sorted by final regret) and the per-problem table of ``at``."""
     contenders = sorted({c for _, c, _ in at})
     problems = sorted({p for p, _, _ in at})
-    ranks = _ranks({k: float(v[-1]) for k, v in at.items()})
+    ranks = rank_runs({k: float(v[-1]) for k, v in at.items()})
     rows = []
     for c in contenders:
         mine = np.array([v for (p, cc, s), v in at.items() if cc == c])
@@ -169,7 +63,7 @@ def _summary(at: dict[tuple[Any, ...], np.ndarray]) -> tuple[str, str]:
             vals = [v[-1] for (pp, cc, s), v in at.items() if pp == p and cc == c]
             cells.append(f"{np.mean(vals):.3f}" if vals else "-")
         per_problem.append(cells)
-    return _table(rows, header), _table(per_problem, ["problem"] + contenders)
+    return table(rows, header), table(per_problem, ["problem"] + contenders)
 
 
 def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | None) -> str:
@@ -189,7 +83,7 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         seeds[r["contender"]].add(r["seed"])
     most = max(len(s) for s in seeds.values())
     partial = sorted(c for c, s in seeds.items() if len(s) < most)
-    norms = _normalisers([r for r in good if r["contender"] not in partial])
+    norms = normalisers([r for r in good if r["contender"] not in partial])
     at = regrets(recs, CHECKPOINTS, norms)
     full = {k: v for k, v in at.items() if k[1] not in partial}
     overall, per_problem = _summary(full)
@@ -259,7 +153,7 @@ def _paired(at: dict[tuple[Any, ...], np.ndarray], contender: str) -> str:
                 f"{lower_on} of {len(problems)}",
             ]
         )
-    return _table(
+    return table(
         rows,
         [
             "against",
@@ -312,7 +206,7 @@ def pbt_details(recs: list[dict[str, Any]]) -> str:
             "better), and training spent in units of one configuration trained to the end. "
             "PBT contenders have no fully trained member before the end, hence their regret "
             "of 1 at 25% and 50%.\n",
-            _table(rows, ["problem", "contender", "final value", "toy: Q", "spent", "seeds"]),
+            table(rows, ["problem", "contender", "final value", "toy: Q", "spent", "seeds"]),
         ]
     )
 
@@ -347,7 +241,7 @@ def overhead_report(recs: list[dict[str, Any]]) -> str:
             "## Suite `overhead`\n",
             "Median seconds per ask+tell (objective excluded), ratio to TPE in the same run, "
             "peak Python allocations:\n",
-            _table(rows, header),
+            table(rows, header),
             "",
         ]
     )
@@ -412,8 +306,6 @@ def plot_suite(
 
 
 def write_report(out_dir: Path) -> Path:
-    from benchmarks.runner import RESULTS_FILE
-
     results = out_dir / RESULTS_FILE
     records = load(results) if results.exists() else []
     suites = [s for s in ("sf", "mf", "pbt", "overhead") if any(r["suite"] == s for r in records)]
@@ -425,29 +317,21 @@ def write_report(out_dir: Path) -> Path:
     parts += [suite_report(records, s, out_dir / "plots") for s in suites]
     parallel_path = out_dir / "parallel.jsonl"
     if parallel_path.exists():
-        from benchmarks.parallel import summarise
-
-        runs = [json.loads(x) for x in parallel_path.read_text().splitlines() if x.strip()]
         parts += [
             "## Parallel workers (JournalStorage, simulated training time)\n",
-            summarise(runs),
+            summarise_parallel(read_jsonl(parallel_path)),
         ]
     peers_path = out_dir / "peers.jsonl"
     if peers_path.exists():
-        from benchmarks.peers import summarise as summarise_peers
-
-        runs = [json.loads(x) for x in peers_path.read_text().splitlines() if x.strip()]
         parts += [
             "## Against native peers (time per suggestion, same run)\n",
-            summarise_peers(runs),
+            peers.summarise(read_jsonl(peers_path)),
         ]
     throughput_path = out_dir / "throughput.jsonl"
     if throughput_path.exists():
-        from benchmarks import throughput
-
         parts += [
             "## Throughput on PostgreSQL (trials per second, 1 to 8 workers)\n",
-            throughput.summarise(throughput.load(throughput_path)),
+            throughput.summarise(read_jsonl(throughput_path)),
         ]
     if errors:
         parts.append(f"{len(errors)} run(s) ended in an error and are left out.\n")

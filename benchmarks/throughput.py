@@ -46,7 +46,7 @@ import optuna
 from optuna.samplers import BaseSampler
 from optuna.trial import TrialState
 
-from benchmarks.report import _table
+from benchmarks.stats import table
 from optuna_advanced.testing.registry import SAMPLERS
 
 THROUGHPUT_FILE = "throughput.jsonl"
@@ -341,10 +341,10 @@ def summarise(records: list[dict[str, Any]]) -> str:
         f"storage overhead); {cores} cores, shared with the database server.\n",
         "Trials per second (median over repeats; in parentheses the speed-up over 1 worker; "
         "in brackets the number of repeats):\n",
-        _table(speed_rows, header),
+        table(speed_rows, header),
         "",
         "Ratio of trials per second to RandomSampler / TPESampler at the same worker count:\n",
-        _table(ratio_rows, header),
+        table(ratio_rows, header),
         "",
         "Ratios are within-run: each compares runs of the same repeat of one invocation, a few "
         "seconds apart, and the median over repeats is shown; absolute trials/s depend on the "
@@ -363,12 +363,3 @@ def summarise(records: list[dict[str, Any]]) -> str:
             f"\n{bad} run(s) left out: a worker failed or hung, or the study is short of trials."
         )
     return "\n".join(lines) + "\n"
-
-
-def load(path: Path) -> list[dict[str, Any]]:
-    records = []
-    for line in path.read_text().splitlines():
-        with contextlib.suppress(json.JSONDecodeError):
-            if line.strip():
-                records.append(json.loads(line))
-    return records

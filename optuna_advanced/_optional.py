@@ -6,11 +6,19 @@ import importlib
 from types import ModuleType
 
 
-def import_optional(module: str, *, needed_by: str, extra: str) -> ModuleType:
-    """Import ``module`` or raise an ImportError that names the extra to install."""
+def import_optional(
+    module: str, *, needed_by: str, extra: str | None = None, install: str | None = None
+) -> ModuleType:
+    """Import ``module`` or raise an ImportError that says what to install.
+
+    Args:
+        module: The module to import.
+        needed_by: Who needs it, for the message (``"AxSampler"``).
+        extra: The pack's extra that installs it (``pip install 'optuna-advanced[<extra>]'``).
+        install: The command to suggest instead, for a module no extra installs.
+    """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        raise ImportError(
-            f"{needed_by} needs {module}: pip install 'optuna-advanced[{extra}]'."
-        ) from exc
+        how = install or f"pip install 'optuna-advanced[{extra}]'"
+        raise ImportError(f"{needed_by} needs {module}: {how}.") from exc

@@ -320,3 +320,63 @@ def test_snapped_rows_decode_to_the_same_parameters(
     discrete = space.is_categorical | (space.n_levels > 0)
     expected = np.array([space.encode_params(space.decode(r)) for r in rows])
     np.testing.assert_allclose(snapped[:, discrete], expected[:, discrete], rtol=1e-9, atol=1e-12)
+
+
+def test_toolbox_counts_values() -> None:
+    from optuna_advanced._space import n_values
+
+    assert n_values(CategoricalDistribution(["a", None, 1])) == 3
+    assert n_values(IntDistribution(0, 10, step=2)) == 6
+    assert n_values(IntDistribution(1, 2**62)) == 2**62
+    assert n_values(FloatDistribution(0.0, 1.0, step=0.25)) == 5
+    assert n_values(FloatDistribution(0.0, 1.0)) == math.inf
+    assert n_values(FloatDistribution(0.5, 0.5)) == 1
+
+
+def test_nearest_value_is_exact_for_huge_integers() -> None:
+    from optuna_advanced._space import nearest_value
+
+    dist = IntDistribution(1, 2**62)
+    assert nearest_value(dist, 2**62 - 1) == 2**62 - 1  # a float would round it to 2**62
+    assert nearest_value(dist, 2**70) == 2**62
+    assert nearest_value(IntDistribution(0, 10, step=3), 11) == 9
+    assert nearest_value(IntDistribution(0, 10, step=2), 9.4) == 10
+    assert nearest_value(FloatDistribution(0.0, 1.0, step=0.25), 0.3) == 0.25
+    assert nearest_value(CategoricalDistribution(["a", "b"]), "c") == "a"
+
+
+@given(st.integers(0, 2**31), st.sampled_from(list(range(6))))
+def test_prior_draws_are_values_of_the_distribution(seed: int, which: int) -> None:
+    from optuna_advanced._space import sample_prior
+
+    dist = [
+        FloatDistribution(-1.0, 1.0),
+        FloatDistribution(1e-5, 1.0, log=True),
+        FloatDistribution(0.0, 1.0, step=0.1),
+        IntDistribution(1, 1000, log=True),
+        IntDistribution(-5, 5, step=5),
+        CategoricalDistribution([None, True, "x"]),
+    ][which]
+    rng = np.random.default_rng(seed)
+    assert value_in_distribution(dist, sample_prior(dist, rng))
+
+
+def test_column_encoding_equals_row_encoding() -> None:
+    space = SearchSpace(
+        {
+            "x": FloatDistribution(-1.0, 1.0),
+            "lr": FloatDistribution(1e-5, 1.0, log=True),
+            "n": IntDistribution(1, 9, step=2),
+            "c": CategoricalDistribution(["a", 1, None, 2.5]),
+        }
+    )
+    params: list[dict[str, Any]] = [
+        {"x": 0.3, "lr": 1e-3, "n": 5, "c": None},
+        {"x": 2.0, "n": 4, "c": "zz"},  # x out of range, lr absent, n off the grid, c unknown
+        {"lr": 1.0, "c": 1},
+        {},
+    ]
+    many = space.encode_many(params)
+    for row, p in zip(many, params):
+        np.testing.assert_array_equal(row, space.encode_params(p))
+    assert np.isnan(many[1]).tolist() == [True, True, False, True]  # only ranges are checked

@@ -24,6 +24,7 @@ import optuna
 from optuna.artifacts import upload_artifact
 from optuna.artifacts.exceptions import ArtifactNotFound
 
+from optuna_advanced._optional import import_optional
 from optuna_advanced.pbt._schema import ATTRS
 from optuna_advanced.pbt._schema import CHECKPOINT
 
@@ -107,13 +108,17 @@ class Checkpoint:
         data = self.load_bytes()
         if data is None:
             return None
-        torch = _torch("load_torch")
+        torch = import_optional(
+            "torch", needed_by="Checkpoint.load_torch", install="pip install torch"
+        )
         kwargs.setdefault("weights_only", True)
         return torch.load(io.BytesIO(data), **kwargs)
 
     def save_torch(self, obj: Any) -> None:
         """``torch.save`` ``obj`` (e.g. ``{"model": model.state_dict(), ...}``) as checkpoint."""
-        torch = _torch("save_torch")
+        torch = import_optional(
+            "torch", needed_by="Checkpoint.save_torch", install="pip install torch"
+        )
         buffer = io.BytesIO()
         torch.save(obj, buffer)
         self.save_bytes(buffer.getvalue())
@@ -144,14 +149,6 @@ def _scratch_dir() -> str:
     path = tempfile.mkdtemp(prefix="optuna_advanced_pbt_")
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
-
-
-def _torch(method: str) -> Any:
-    try:
-        import torch
-    except ImportError as exc:
-        raise ImportError(f"Checkpoint.{method} needs PyTorch: pip install torch.") from exc
-    return torch
 
 
 def remove_checkpoint(store: Any, artifact_id: str) -> None:

@@ -223,8 +223,7 @@ class AxSampler(PackSampler):
         if not search_space:
             return {}
         params = [_Parameter(name, d) for name, d in search_space.items()]
-        trials = study._get_trials(deepcopy=False, use_cache=False)
-        history = [t for t in trials if t.number != trial.number]
+        history = self._history(study, trial)
         # Trials started before this one whose parameters are not stored yet (another thread or
         # process is sampling them right now) cannot be attached as pending; skip one Ax point
         # for each, so that concurrent asks on the same history get distinct points.
@@ -282,7 +281,7 @@ class AxSampler(PackSampler):
         from ax.exceptions.core import SearchSpaceExhausted
         from ax.exceptions.generation_strategy import MaxParallelismReachedException
 
-        with _quiet_ax(self._quiet):
+        with quiet_ax(self._quiet):
             client, _ = self.build_client(params, history, directions)
             gs = client._generation_strategy_or_choose()
             gs.experiment = client._experiment
@@ -395,14 +394,14 @@ def _record(
     client.mark_trial_failed(trial_index=index)
 
 
-class _quiet_ax:
+class quiet_ax:
     """Raise Ax's loggers to WARNING for the duration (Ax logs one INFO line per call).
 
     Ax gives each module its own logger with its own level, so the parent ``ax`` logger's
     level is not enough; the previous levels are restored on exit.
     """
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, enabled: bool = True) -> None:
         self._enabled = enabled
         self._levels: dict[str, int] = {}
 
@@ -420,4 +419,4 @@ class _quiet_ax:
         self._levels.clear()
 
 
-__all__ = ["AxSampler", "ax_parameters"]
+__all__ = ["AxSampler", "ax_parameters", "quiet_ax"]

@@ -76,6 +76,23 @@ class PackSampler(BaseSampler):
         """The modelled space when none was given: the define-by-run union of the history."""
         return latest_search_space(t for t in trials if t.number != trial.number)
 
+    def _history(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        *,
+        states: Sequence[TrialState] | None = None,
+        fresh: bool = True,
+    ) -> list[FrozenTrial]:
+        """Every other trial of the study (``states`` only, if given).
+
+        ``fresh`` reads storage now (RUNNING trials of other workers as they are this moment),
+        as Optuna's TPE and GP samplers do for their pending points; otherwise the study's
+        cache, refreshed once per ask, is enough.
+        """
+        trials = study._get_trials(deepcopy=False, states=states, use_cache=not fresh)
+        return [t for t in trials if t.number != trial.number]
+
     def after_trial(
         self,
         study: Study,

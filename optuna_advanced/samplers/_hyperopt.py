@@ -116,6 +116,18 @@ class _Column:
         return nearest_value(d, float(raw) * self.scale + self.offset)
 
 
+def hyperopt_params(
+    search_space: Mapping[str, BaseDistribution], raw: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The Optuna parameters of Hyperopt's raw values for :func:`hyperopt_space`'s labels
+    (choice indices, grid indices), e.g. of ``trials.trials[i]["misc"]["vals"]``."""
+    return {
+        name: _Column(name, d).from_raw(raw[name])
+        for name, d in search_space.items()
+        if name in raw
+    }
+
+
 def hyperopt_space(search_space: Mapping[str, BaseDistribution]) -> dict[str, Any]:
     """The Hyperopt space the bridge uses for ``search_space`` (a dict of ``hp`` expressions).
 
@@ -237,8 +249,7 @@ class HyperoptSampler(PackSampler):
         if not search_space:
             return {}
         columns = [_Column(name, d) for name, d in search_space.items()]
-        trials = study._get_trials(deepcopy=False, use_cache=False)
-        history = [t for t in trials if t.number != trial.number]
+        history = self._history(study, trial)
         raw, n_docs = self._suggest(columns, history, study.direction, trial.number)
         source: str = self._algo
         if self._algo in ("tpe", "atpe"):

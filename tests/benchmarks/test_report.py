@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from benchmarks.report import incumbent_curve
-from benchmarks.report import load
-from benchmarks.report import regrets
 from benchmarks.report import write_report
 from benchmarks.runner import completed_keys
+from benchmarks.stats import incumbent_curve
+from benchmarks.stats import load
+from benchmarks.stats import regrets
 
 
 def _rec(contender: str, seed: int, trials: list[list[Any]], **kw: Any) -> dict[str, Any]:

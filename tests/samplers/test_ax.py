@@ -19,9 +19,9 @@ from optuna.trial import TrialState
 import pytest
 
 from optuna_advanced import AxSampler
+from optuna_advanced.samplers import ax_parameters
+from optuna_advanced.samplers import quiet_ax
 from optuna_advanced.samplers._ax import _Parameter
-from optuna_advanced.samplers._ax import _quiet_ax
-from optuna_advanced.samplers._ax import ax_parameters
 from optuna_advanced.testing.conformance import _run_processes
 from optuna_advanced.testing.conformance import assert_params_valid
 
@@ -76,7 +76,7 @@ def test_same_points_as_a_native_client_loop() -> None:
     # Ax's default strategy, shortened: the centre, two Sobol points, then two BoTorch points.
     n, seed, gs = 5, 4, {"initialization_budget": 3}
     native = []
-    with _quiet_ax(True):
+    with quiet_ax():
         client = _native_client(seed, **gs)
         for _ in range(n):
             ((index, params),) = client.get_next_trials(max_trials=1).items()
@@ -98,7 +98,7 @@ def test_rebuilt_client_reaches_the_node_an_uninterrupted_one_is_at() -> None:
     study = optuna.create_study(sampler=sampler)
     study.optimize(lambda t: loss(suggest(t)), n_trials=6)
     params = [_Parameter(n, d) for n, d in SPACE.items()]
-    with _quiet_ax(True):
+    with quiet_ax():
         client, index_of = sampler.build_client(params, study.trials, study.directions)
     assert sorted(index_of) == list(range(6))
     assert len(client._experiment.trials) == 6
@@ -124,7 +124,7 @@ def test_history_is_translated_into_ax_statuses() -> None:
     study.enqueue_trial(fixed)
     running = study.ask(dist)  # another worker's trial, still RUNNING
     params = [_Parameter(n, d) for n, d in SPACE.items()]
-    with _quiet_ax(True):
+    with quiet_ax():
         client, index_of = AxSampler(seed=0).build_client(
             params, study._get_trials(deepcopy=False), study.directions
         )
@@ -217,7 +217,7 @@ def test_multi_objective_directions_become_ax_objectives() -> None:
     study = optuna.create_study(sampler=sampler, directions=["minimize", "maximize"])
     study.optimize(lambda t: (loss(suggest(t)), t.params["x"]), n_trials=4)
     params = [_Parameter(n, d) for n, d in SPACE.items()]
-    with _quiet_ax(True):
+    with quiet_ax():
         client, _ = sampler.build_client(params, study.trials, study.directions)
     config = client._experiment.optimization_config
     assert config.is_moo_problem
@@ -235,7 +235,7 @@ def test_constraints_become_outcome_constraints() -> None:
 
     study.optimize(objective, n_trials=4)
     params = [_Parameter(n, d) for n, d in SPACE.items()]
-    with _quiet_ax(True):
+    with quiet_ax():
         client, index_of = sampler.build_client(params, study.trials, study.directions)
     (constraint,) = client._experiment.optimization_config.outcome_constraints
     assert constraint.metric_names == ["constraint_0"] and constraint.bound == 0.0
@@ -298,6 +298,6 @@ def test_minimize_direction_is_negated_for_ax() -> None:
     study = optuna.create_study(sampler=sampler, direction=StudyDirection.MINIMIZE)
     study.optimize(lambda t: loss(suggest(t)), n_trials=2)
     params = [_Parameter(n, d) for n, d in SPACE.items()]
-    with _quiet_ax(True):
+    with quiet_ax():
         client, _ = sampler.build_client(params, study.trials, study.directions)
     assert client._experiment.optimization_config.objective.minimize is True

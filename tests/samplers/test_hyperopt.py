@@ -20,7 +20,7 @@ import pytest
 from scipy import stats
 
 from optuna_advanced import HyperoptSampler
-from optuna_advanced.samplers._hyperopt import hyperopt_space
+from optuna_advanced.samplers import hyperopt_space
 from optuna_advanced.testing.conformance import assert_params_valid
 
 SPACE: dict[str, BaseDistribution] = {

@@ -160,11 +160,7 @@ class BOHBSampler(PackSampler):
             return {}
         space = SearchSpace(search_space)
         states = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING)
-        trials = [
-            t
-            for t in study._get_trials(deepcopy=False, states=states, use_cache=True)
-            if t.number != trial.number
-        ]
+        trials = self._history(study, trial, states=states, fresh=False)
         model = self._fit(space, trials, study)
         attrs: dict[str, Any]
         if model is None or self._rng.uniform() < self._random_fraction:

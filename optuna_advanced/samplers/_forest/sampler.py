@@ -189,8 +189,7 @@ class RandomForestSampler(PackSampler):
             self._write(study, trial, {"source": "random"})
             return space.decode(space.sample_uniform(rng, 1)[0])
 
-        trials = study._get_trials(deepcopy=False, use_cache=False)
-        history = [t for t in trials if t.number != trial.number]
+        history = self._history(study, trial)
         data = _training_data(space, history, study.directions, rng)
         if data is None:  # nothing finished yet (many workers started at once)
             self._write(study, trial, {"source": "random"})
