@@ -83,7 +83,8 @@ def _record_command(out: Path, argv: list[str]) -> None:
         f.write(f"{cmd}    # {stamp}; {' '.join(versions)}\n")
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (the tests check every documented command against it)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="run a suite (resumes into an existing DIR)")
@@ -127,8 +128,20 @@ def main(argv: list[str] | None = None) -> int:
         help="HOST:PORT, trust auth as user postgres; each run creates and drops a database",
     )
     thr.add_argument("--out", type=Path, required=True)
+    axc = sub.add_parser("axcost", help="seconds per AxSampler ask by history size and dimension")
+    axc.add_argument("--kinds", default="float,mixed", help="float and/or mixed spaces")
+    axc.add_argument("--dims", default="2,5,10")
+    axc.add_argument("--trials", default="10,25,50", help="history sizes")
+    axc.add_argument("--repeats", type=int, default=3)
+    axc.add_argument("--seed", type=int, default=0)
+    axc.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
     report.add_argument("dir", type=Path)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     args = parser.parse_args(argv)
 
     if args.command == "report":
@@ -149,6 +162,22 @@ def main(argv: list[str] | None = None) -> int:
             args.window,
         )
         print(peers.summarise(recs))
+        write_report(args.out)
+        return 0
+
+    if args.command == "axcost":
+        from benchmarks import axcost
+
+        _record_command(args.out, sys.argv[1:] if argv is None else argv)
+        recs = axcost.run(
+            args.out,
+            args.kinds.split(","),
+            [int(d) for d in args.dims.split(",")],
+            [int(n) for n in args.trials.split(",")],
+            args.seed,
+            args.repeats,
+        )
+        print(axcost.summarise(recs))
         write_report(args.out)
         return 0
 

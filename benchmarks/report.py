@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import axcost
 from benchmarks import peers
 from benchmarks import throughput
 from benchmarks.parallel import summarise as summarise_parallel
@@ -326,6 +327,12 @@ def write_report(out_dir: Path) -> Path:
         parts += [
             "## Against native peers (time per suggestion, same run)\n",
             peers.summarise(read_jsonl(peers_path)),
+        ]
+    axcost_path = out_dir / axcost.AXCOST_FILE
+    if axcost_path.exists():
+        parts += [
+            "## AxSampler: seconds per ask by history size and dimension\n",
+            axcost.summarise(read_jsonl(axcost_path)),
         ]
     throughput_path = out_dir / "throughput.jsonl"
     if throughput_path.exists():

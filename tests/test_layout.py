@@ -27,7 +27,12 @@ CORES = [
 
 #: Layers of the package, lowest first: a module imports only from its own layer or below.
 LAYERS = [
-    {"optuna_advanced._attrs", "optuna_advanced._optional", "optuna_advanced._space"},
+    {
+        "optuna_advanced._attrs",
+        "optuna_advanced._checks",
+        "optuna_advanced._optional",
+        "optuna_advanced._space",
+    },
     {"optuna_advanced.samplers", "optuna_advanced.pruners", "optuna_advanced.pbt"},
     {"optuna_advanced.testing"},
     {"optuna_advanced"},  # the package's __init__: re-exports only

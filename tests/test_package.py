@@ -12,13 +12,30 @@ import pytest
 
 import optuna_advanced
 
-HEAVY = ("hyperopt", "ax", "torch", "matplotlib", "pytest", "botorch", "pandas", "scipy.stats")
+HEAVY = (
+    "hyperopt",
+    "ax",
+    "torch",
+    "matplotlib",
+    "pytest",
+    "botorch",
+    "pandas",
+    "scipy.stats",
+    "scipy.special",
+    "sklearn",
+)
+# What `import optuna_advanced` adds to `import optuna`, in one fresh process.
 PROBE = """
 import json, sys, time
 t = time.perf_counter()
+import optuna
+t_optuna = time.perf_counter() - t
+before = set(sys.modules)
+t = time.perf_counter()
 import optuna_advanced
-elapsed = time.perf_counter() - t
-print(json.dumps({"seconds": elapsed, "modules": sorted(sys.modules)}))
+added = time.perf_counter() - t
+modules = sorted(set(sys.modules) - before)
+print(json.dumps({"optuna": t_optuna, "added": added, "modules": modules}))
 """
 
 
@@ -51,9 +68,11 @@ def test_import_is_light_and_fast() -> None:
                 [sys.executable, "-c", PROBE], check=True, capture_output=True, text=True
             ).stdout
         )
-        for _ in range(3)
+        for _ in range(5)
     ]
     loaded = set(runs[0]["modules"])
     for heavy in HEAVY:
         assert heavy not in loaded, f"`import optuna_advanced` imported {heavy}"
-    assert min(r["seconds"] for r in runs) < 0.8
+    # At most 0.1 s on top of `import optuna` (0.04 s measured on an idle machine); the best of
+    # five processes, since a busy machine slows single imports down.
+    assert min(r["added"] for r in runs) < 0.1

@@ -34,6 +34,7 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._space import sample_prior
+from optuna_advanced.pbt._arguments import check_first_segment
 from optuna_advanced.pbt._checkpoint import Checkpoint
 from optuna_advanced.pbt._checkpoint import remove_checkpoint
 from optuna_advanced.pbt._explore import pb2_params
@@ -235,6 +236,14 @@ class Worker:
             return
         finally:
             self.heartbeats.remove(trial._trial_id)
+        if segment.generation == 0 and segment.member < len(self.s.initial_params):
+            frozen = self.study._storage.get_trial(trial._trial_id)
+            try:
+                check_first_segment(self.s.initial_params[segment.member], frozen, segment.member)
+            except ValueError as exc:
+                ATTRS.write(storage, trial._trial_id, ERROR, str(exc)[:1000], user=True)
+                _fail(self.study, trial._trial_id, None)
+                raise
         value = float(value)
         if math.isnan(value):
             ATTRS.write(storage, trial._trial_id, NAN, True, user=True)

@@ -16,6 +16,8 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_advanced.pbt._arguments import check_arguments
+from optuna_advanced.pbt._arguments import check_optimize
 from optuna_advanced.pbt._population import Population
 from optuna_advanced.pbt._schema import ATTRS
 from optuna_advanced.pbt._schema import CHECKPOINT
@@ -63,17 +65,21 @@ class PopulationBasedTraining:
 
     Args:
         study: A single-objective study; every worker passes the same one.
-        population_size: Number of members.
+        population_size: Number of members (at least 2: exploit copies another member).
         perturbation_interval: Steps per segment (between exploit/explore decisions).
         search_space: Hyperparameters that explore may change, with their distributions
             (Ray Tune's ``hyperparam_mutations``); members' first values are drawn from them.
             ``None``: every parameter the objective suggests is explored, its first value drawn
             by the study's sampler, and its distribution taken from the trial.
         initial_params: Starting hyperparameters of the first members (member ``i`` gets
-            ``initial_params[i]``); the others start from draws as above.
+            ``initial_params[i]``); the others start from draws as above. Each value must be
+            one of its distribution's (in ``search_space``, checked at construction;
+            without it, against the objective's distribution when the member's first segment
+            ends, which fails the segment and raises ``ValueError`` otherwise).
         quantile_fraction: Fraction of members in the bottom (and top) quantile.
         resample_probability: Probability that explore redraws a value from its prior.
-        perturbation_factors: Factors continuous values are multiplied by.
+        perturbation_factors: Factors continuous values are multiplied by (at least one above
+            1 and one below 1).
         explore: ``"perturb"`` (PBT) or ``"pb2"``.
         exploit: ``False`` runs the same population without exploit and explore (every member
             keeps its hyperparameters: a baseline).
@@ -134,22 +140,27 @@ class PopulationBasedTraining:
         heartbeat_interval: float = 10.0,
         seed: int | None = None,
     ) -> None:
-        if len(study.directions) != 1:
-            raise ValueError("PopulationBasedTraining needs a single-objective study.")
-        if population_size < 1 or perturbation_interval < 1:
-            raise ValueError("population_size and perturbation_interval must be >= 1.")
-        if not 0.0 <= quantile_fraction <= 0.5:
-            raise ValueError(f"quantile_fraction must be in [0, 0.5], got {quantile_fraction}.")
-        if not 0.0 <= resample_probability <= 1.0:
-            raise ValueError("resample_probability must be in [0, 1].")
-        if explore not in ("perturb", "pb2"):
-            raise ValueError(f"explore must be 'perturb' or 'pb2', got {explore!r}.")
+        check_arguments(
+            study,
+            population_size=population_size,
+            perturbation_interval=perturbation_interval,
+            search_space=search_space,
+            initial_params=initial_params,
+            quantile_fraction=quantile_fraction,
+            resample_probability=resample_probability,
+            perturbation_factors=perturbation_factors,
+            explore=explore,
+            exploit=exploit,
+            artifact_store=artifact_store,
+            delete_stale_checkpoints=delete_stale_checkpoints,
+            max_retries=max_retries,
+            heartbeat_interval=heartbeat_interval,
+            seed=seed,
+        )
         self.study = study
         self.population_size = population_size
         self.perturbation_interval = perturbation_interval
         self.search_space = dict(search_space) if search_space is not None else None
-        if len(initial_params) > population_size:
-            raise ValueError("More initial_params than members.")
         self.initial_params = [dict(p) for p in initial_params]
         self.quantile_fraction = quantile_fraction
         self.resample_probability = resample_probability
@@ -198,8 +209,7 @@ class PopulationBasedTraining:
                 segment is failed.
             show_progress_bar: Show the population's progress in steps.
         """
-        if n_steps < 1:
-            raise ValueError("n_steps must be >= 1.")
+        check_optimize(objective, n_steps, n_jobs, timeout, catch)
         self._n_steps = n_steps
         self._check_config()
         deadline = None if timeout is None else time.monotonic() + timeout

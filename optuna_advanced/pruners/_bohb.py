@@ -6,6 +6,8 @@ import optuna
 from optuna.pruners import HyperbandPruner
 from optuna.trial import FrozenTrial
 
+from optuna_advanced._checks import check_int
+
 
 class BOHBPruner(HyperbandPruner):
     """Hyperband that fills its brackets in turn, most aggressive first, as BOHB does.
@@ -61,6 +63,29 @@ class BOHBPruner(HyperbandPruner):
         >>> study.best_value < 1.0
         True
     """
+
+    def __init__(
+        self,
+        min_resource: int = 1,
+        max_resource: str | int = "auto",
+        reduction_factor: int = 3,
+        bootstrap_count: int = 0,
+    ) -> None:
+        me = "BOHBPruner"
+        check_int(me, "min_resource", min_resource, minimum=1)
+        if max_resource != "auto":
+            try:
+                check_int(me, "max_resource", max_resource, minimum=min_resource)
+            except (TypeError, ValueError) as exc:
+                raise type(exc)(str(exc).replace(", got", " (min_resource) or 'auto', got"))
+        check_int(me, "reduction_factor", reduction_factor, minimum=2)
+        check_int(me, "bootstrap_count", bootstrap_count, minimum=0)
+        super().__init__(
+            min_resource=min_resource,
+            max_resource=max_resource,
+            reduction_factor=reduction_factor,
+            bootstrap_count=bootstrap_count,
+        )
 
     def _get_bracket_id(self, study: optuna.study.Study, trial: FrozenTrial) -> int:
         if self._n_brackets is None or not self._trial_allocation_budgets:

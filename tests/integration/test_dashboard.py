@@ -151,20 +151,23 @@ class Case:
 # What each registered sampler writes in the first N_TRIALS trials of a define-by-run study
 # (trial 0 has no search space to model yet).
 _REGISTRY_ATTRS: dict[str, tuple[str, frozenset[str], frozenset[str]]] = {
-    "BOHBSampler": ("bohb", frozenset({"bohb:source"}), frozenset()),
+    "BOHBSampler": ("bohb", frozenset({"bohb:source"}), frozenset({"bohb:independent"})),
     "HyperoptSampler": (
         "hyperopt",
-        frozenset({"hyperopt:algo"}),
+        frozenset({"hyperopt:source", "hyperopt:algo"}),
         frozenset({"hyperopt:independent"}),
     ),
     "HyperoptSampler(anneal)": (
         "hyperopt",
-        frozenset({"hyperopt:algo"}),
+        frozenset({"hyperopt:source", "hyperopt:algo"}),
         frozenset({"hyperopt:independent"}),
     ),
-    "RandomForestSampler": ("rf", frozenset({"rf:source"}), frozenset()),
-    # Trial 0 is drawn by sample_independent and carries only ax:independent.
-    "AxSampler(sobol)": ("ax", frozenset(), frozenset({"ax:generation_node", "ax:independent"})),
+    "RandomForestSampler": ("rf", frozenset({"rf:source"}), frozenset({"rf:independent"})),
+    "AxSampler(sobol)": (
+        "ax",
+        frozenset({"ax:source", "ax:generation_node"}),
+        frozenset({"ax:independent"}),
+    ),
 }
 
 

@@ -129,3 +129,49 @@ def pbt_worker(
     pbt.optimize(objective, n_steps=24)
     if spec[0] == "grpc":
         storage.close()  # type: ignore[union-attr]
+
+
+def paused_worker(url: str, study_name: str, sampler: str, seed: int, n: int, log: str) -> None:
+    """Optimise ``n`` trials with 1 s heartbeats and a 3 s grace period on a machine where the
+    test pauses workers (SIGSTOP) for longer than the grace period, so other workers fail this
+    one's live trials. Every exception that leaves the objective or ends a ``study.optimize``
+    call is recorded in ``log`` (JSON lines: the exception and the files of its traceback) and
+    the worker goes on, so the test can tell where each one came from."""
+    import json
+    import traceback
+
+    optuna.logging.set_verbosity(optuna.logging.CRITICAL)
+    storage = optuna.storages.RDBStorage(url, heartbeat_interval=1, grace_period=3)
+    study = optuna.load_study(
+        study_name=study_name, storage=storage, sampler=sampler_by_name(sampler, seed)
+    )
+
+    def record(exc: BaseException) -> None:
+        frames = [f.filename for f in traceback.extract_tb(exc.__traceback__)]
+        with open(log, "a") as f:
+            f.write(json.dumps({"error": repr(exc)[:300], "files": frames}) + "\n")
+
+    def objective(trial: optuna.Trial) -> float:
+        try:
+            trial.set_user_attr("pid", os.getpid())  # the test pauses workers mid-trial
+            time.sleep(1.0)  # after a pause here, the sampler works on a trial failed meanwhile:
+            value = mixed_objective(trial)  # sample_relative writes its labels,
+            trial.suggest_float(f"new{trial.number}", 0.0, 1.0)  # sample_independent too
+            for step in range(1, 5):
+                time.sleep(0.2)
+                trial.report(value + 1.0 / step, step)
+            return value
+        except Exception as exc:
+            # Optuna's tell then raises its own error without this one as context: record it.
+            record(exc)
+            raise
+
+    done = 0
+    attempts = 0
+    while done < n and attempts < 4 * n:
+        attempts += 1
+        try:
+            study.optimize(objective, n_trials=1)
+            done += 1
+        except Exception as exc:  # recorded for the test, then the worker goes on
+            record(exc)

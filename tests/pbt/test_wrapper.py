@@ -389,7 +389,9 @@ def test_invalid_arguments() -> None:
     with pytest.raises(ValueError, match="explore"):
         PopulationBasedTraining(optuna.create_study(), explore="bayes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="initial_params"):
-        PopulationBasedTraining(optuna.create_study(), population_size=1, initial_params=[{}, {}])
+        PopulationBasedTraining(
+            optuna.create_study(), population_size=2, initial_params=[{}, {}, {}]
+        )
 
 
 def test_initial_params_and_timeout(tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ import pytest
 from optuna_advanced import AxSampler
 from optuna_advanced.samplers import ax_parameters
 from optuna_advanced.samplers import quiet_ax
-from optuna_advanced.samplers._ax import _Parameter
+from optuna_advanced.samplers._ax.parameters import Parameter
 from optuna_advanced.testing.conformance import _run_processes
 from optuna_advanced.testing.conformance import assert_params_valid
 
@@ -97,7 +97,7 @@ def test_rebuilt_client_reaches_the_node_an_uninterrupted_one_is_at() -> None:
     sampler = AxSampler(seed=0, search_space=SPACE, generation_strategy=SOBOL_ONLY)
     study = optuna.create_study(sampler=sampler)
     study.optimize(lambda t: loss(suggest(t)), n_trials=6)
-    params = [_Parameter(n, d) for n, d in SPACE.items()]
+    params = [Parameter(n, d) for n, d in SPACE.items()]
     with quiet_ax():
         client, index_of = sampler.build_client(params, study.trials, study.directions)
     assert sorted(index_of) == list(range(6))
@@ -123,7 +123,7 @@ def test_history_is_translated_into_ax_statuses() -> None:
         study.tell(trial, value if state == TrialState.COMPLETE else None, state=state)
     study.enqueue_trial(fixed)
     running = study.ask(dist)  # another worker's trial, still RUNNING
-    params = [_Parameter(n, d) for n, d in SPACE.items()]
+    params = [Parameter(n, d) for n, d in SPACE.items()]
     with quiet_ax():
         client, index_of = AxSampler(seed=0).build_client(
             params, study._get_trials(deepcopy=False), study.directions
@@ -216,7 +216,7 @@ def test_multi_objective_directions_become_ax_objectives() -> None:
     sampler = AxSampler(seed=0, search_space=SPACE, generation_strategy=SOBOL_ONLY)
     study = optuna.create_study(sampler=sampler, directions=["minimize", "maximize"])
     study.optimize(lambda t: (loss(suggest(t)), t.params["x"]), n_trials=4)
-    params = [_Parameter(n, d) for n, d in SPACE.items()]
+    params = [Parameter(n, d) for n, d in SPACE.items()]
     with quiet_ax():
         client, _ = sampler.build_client(params, study.trials, study.directions)
     config = client._experiment.optimization_config
@@ -234,7 +234,7 @@ def test_constraints_become_outcome_constraints() -> None:
         return loss(p)
 
     study.optimize(objective, n_trials=4)
-    params = [_Parameter(n, d) for n, d in SPACE.items()]
+    params = [Parameter(n, d) for n, d in SPACE.items()]
     with quiet_ax():
         client, index_of = sampler.build_client(params, study.trials, study.directions)
     (constraint,) = client._experiment.optimization_config.outcome_constraints
@@ -297,7 +297,7 @@ def test_minimize_direction_is_negated_for_ax() -> None:
     sampler = AxSampler(seed=0, search_space=SPACE, generation_strategy=SOBOL_ONLY)
     study = optuna.create_study(sampler=sampler, direction=StudyDirection.MINIMIZE)
     study.optimize(lambda t: loss(suggest(t)), n_trials=2)
-    params = [_Parameter(n, d) for n, d in SPACE.items()]
+    params = [Parameter(n, d) for n, d in SPACE.items()]
     with quiet_ax():
         client, _ = sampler.build_client(params, study.trials, study.directions)
     assert client._experiment.optimization_config.objective.minimize is True

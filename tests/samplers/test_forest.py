@@ -48,8 +48,9 @@ def test_sources_and_predictions_are_recorded() -> None:
     study = optuna.create_study(sampler=sampler)
     study.optimize(mixed, n_trials=40)
     sources = [t.user_attrs["rf:source"] for t in study.trials]
-    assert sources[0] == "independent"  # the first trial has no modelled space yet
-    assert sources[1:6] == ["sobol"] * 5
+    assert sources[0] == "startup"  # the first trial has no modelled space yet
+    assert study.trials[0].user_attrs["rf:independent"] == list(study.trials[0].params)
+    assert sources[1:6] == ["startup"] * 5  # the Sobol design
     later = sources[6:]
     assert set(later) == {"model", "random"}
     assert 0.05 < later.count("random") / len(later) < 0.45

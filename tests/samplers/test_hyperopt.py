@@ -138,12 +138,14 @@ def test_attributes_name_the_algorithm_and_the_start_up_phase() -> None:
     sampler = HyperoptSampler(algo="tpe", seed=0, n_startup_jobs=4)
     study = optuna.create_study(sampler=sampler)
     study.optimize(lambda t: loss(suggest_all(t)), n_trials=8)
+    sources = [t.user_attrs["hyperopt:source"] for t in study.trials]
     algos = [t.user_attrs["hyperopt:algo"] for t in study.trials]
     # Trial 0 has no modelled space yet: every parameter comes from the prior.
-    assert algos[0] == "prior"
+    assert (sources[0], algos[0]) == ("startup", "rand")
     assert study.trials[0].user_attrs["hyperopt:independent"] == list(SPACE)
-    assert algos[1:4] == ["tpe:startup"] * 3
-    assert algos[4:] == ["tpe"] * 4
+    assert sources[1:4] == ["startup"] * 3
+    assert sources[4:] == ["model"] * 4
+    assert algos[1:] == ["tpe"] * 7
     assert all("hyperopt:independent" not in t.user_attrs for t in study.trials[1:])
 
 
@@ -158,7 +160,7 @@ def test_running_trials_are_pending_jobs() -> None:
     trial = study.ask()
     suggest_all(trial)
     frozen = study._storage.get_trial(trial._trial_id)
-    assert frozen.user_attrs["hyperopt:algo"] == "tpe"
+    assert frozen.user_attrs["hyperopt:source"] == "model"
 
 
 def test_failed_pruned_and_nan_trials_do_not_break_it() -> None:

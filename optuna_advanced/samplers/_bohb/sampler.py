@@ -18,8 +18,13 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._checks import check_bool
+from optuna_advanced._checks import check_int
+from optuna_advanced._checks import check_number
+from optuna_advanced._checks import check_seed
 from optuna_advanced._space import SearchSpace
 from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import refuse_constraints_func
 from optuna_advanced.samplers._bohb.kde import impute_inactive
 from optuna_advanced.samplers._bohb.kde import ProductKDE
 from optuna_advanced.samplers._bohb.kde import propose
@@ -94,6 +99,8 @@ class BOHBSampler(PackSampler):
             regret at the full budget from 0.280 to 0.230. ``False`` reproduces the paper and
             HpBandSter exactly.
         seed: Seed for the random generator.
+        constraints_func: Not taken (``TypeError``): BOHB models no constraints; the first trial
+            that sets one (``trial.set_constraint``) draws a warning.
 
     Example:
         >>> import optuna
@@ -118,6 +125,7 @@ class BOHBSampler(PackSampler):
     fallback_source = "startup"
     single_objective = True
     drop_single_values = False  # single values count as dimensions, as in HpBandSter
+    models_constraints = False
 
     def __init__(
         self,
@@ -131,15 +139,19 @@ class BOHBSampler(PackSampler):
         consider_pending: bool = True,
         adaptive_bandwidth: bool = True,
         seed: int | None = None,
+        constraints_func: None = None,
     ) -> None:
-        if not 0 < top_n_percent < 100:
-            raise ValueError(f"top_n_percent must be in (0, 100), got {top_n_percent}.")
-        if not 0 <= random_fraction <= 1:
-            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}.")
-        if num_samples < 1:
-            raise ValueError(f"num_samples must be positive, got {num_samples}.")
-        if bandwidth_factor <= 0 or min_bandwidth <= 0:
-            raise ValueError("bandwidth_factor and min_bandwidth must be positive.")
+        me = "BOHBSampler"
+        refuse_constraints_func(me, constraints_func, supported=False)
+        check_number(me, "top_n_percent", top_n_percent, low=0, high=100, low_open=True)
+        check_number(me, "random_fraction", random_fraction, low=0, high=1)
+        check_int(me, "num_samples", num_samples, minimum=1)
+        check_number(me, "bandwidth_factor", bandwidth_factor, low=0, low_open=True)
+        check_number(me, "min_bandwidth", min_bandwidth, low=0, low_open=True)
+        check_int(me, "min_points_in_model", min_points_in_model, minimum=1, none=True)
+        check_bool(me, "consider_pending", consider_pending)
+        check_bool(me, "adaptive_bandwidth", adaptive_bandwidth)
+        check_seed(me, seed)
         self._top_n_percent = top_n_percent
         self._random_fraction = random_fraction
         self._num_samples = num_samples
@@ -186,6 +198,7 @@ class BOHBSampler(PackSampler):
         param_distribution: BaseDistribution,
     ) -> Any:
         self._check_objectives(study)
+        self._note_independent(study, trial, param_name)
         space = SearchSpace({param_name: param_distribution})
         return space.decode(space.sample_uniform(self._rng, 1)[0])[param_name]
 
@@ -264,6 +277,8 @@ def _halving_rungs(pruner: optuna.pruners.BasePruner, top_step: int) -> list[int
         k, top = pruner._min_early_stopping_rate, top_step
     else:
         return []
+    if not (isinstance(r, int) and r >= 1 and isinstance(eta, int) and eta >= 2):
+        return []  # a misconfigured pruner (BOHBPruner refuses these): no rungs to model at
     rungs = [top]  # where trials that survive every rung complete
     while r * eta**k <= top:
         rungs.append(int(r * eta**k))

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Snap = Callable[[np.ndarray], np.ndarray]
@@ -25,6 +24,8 @@ def expected_improvement(
     On the log-scaled model this is the expected improvement of the log cost, so a relative
     improvement counts the same at every cost level (SMAC3's ``EI(log=False)``).
     """
+    from scipy.special import ndtr  # here, not at import: `import optuna_advanced` stays fast
+
     s = np.sqrt(var)
     u = (best - mean - xi) / s
     ei = s * (u * ndtr(u) + np.exp(-0.5 * u * u) / np.sqrt(2.0 * np.pi))
@@ -40,6 +41,8 @@ def log_expected_improvement(
     mean - xi) / s``, ``EI = exp(best) * Phi(v) - exp(mean + s**2 / 2) * Phi(v - s)``, i.e.
     ``E[max(exp(best) - exp(z), 0)]``. ``best`` is the lowest log-scaled cost observed.
     """
+    from scipy.special import ndtr
+
     s = np.sqrt(var)
     v = (best - mean - xi) / s
     ei = np.exp(best) * ndtr(v) - np.exp(0.5 * var + mean) * ndtr(v - s)

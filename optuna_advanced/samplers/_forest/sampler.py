@@ -16,8 +16,13 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
+from optuna_advanced._checks import check_choice
+from optuna_advanced._checks import check_int
+from optuna_advanced._checks import check_number
+from optuna_advanced._checks import check_seed
 from optuna_advanced._space import SearchSpace
 from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import refuse_constraints_func
 from optuna_advanced.samplers._base import resolve_seed
 from optuna_advanced.samplers._forest.acquisition import expected_improvement
 from optuna_advanced.samplers._forest.acquisition import Layout
@@ -90,8 +95,10 @@ class RandomForestSampler(PackSampler):
     and a pickled sampler continues identically. A per-process cache keeps the last fitted
     forest, keyed on the history it was fitted on.
 
-    Each trial records ``rf:source`` (``"sobol"``, ``"random"``, ``"model"`` or
-    ``"independent"``) and, for model-based trials, ``rf:predicted_value`` and
+    Each trial records ``rf:source`` (``"startup"`` for the Sobol design and a first trial
+    drawn before any parameter is known, ``"random"``, ``"model"``, ``"enqueued"``), the
+    parameters drawn alone from their prior in ``rf:independent``, and, for model-based
+    trials, ``rf:predicted_value`` and
     ``rf:predicted_std`` (the forest's prediction in the objective's units; for multi-objective
     studies, of the scalarised cost) and ``rf:expected_improvement``.
 
@@ -108,6 +115,8 @@ class RandomForestSampler(PackSampler):
         n_local_starts: Local searches from the best evaluated and from the best random
             configurations (each).
         seed: Seed. ``None`` picks one.
+        constraints_func: Not taken (``TypeError``): constraints come from
+            ``trial.set_constraint``, see above.
 
     Example:
         >>> import optuna
@@ -126,7 +135,7 @@ class RandomForestSampler(PackSampler):
     """
 
     namespace = AttrNamespace("rf")
-    fallback_source = "independent"
+    fallback_source = "startup"
 
     def __init__(
         self,
@@ -139,21 +148,27 @@ class RandomForestSampler(PackSampler):
         n_random_candidates: int = 10_000,
         n_local_starts: int = 10,
         seed: int | None = None,
+        constraints_func: None = None,
     ) -> None:
-        if n_startup_trials is not None and n_startup_trials < 1:
-            raise ValueError(f"n_startup_trials must be positive, got {n_startup_trials}.")
-        if not 0.0 <= random_fraction <= 1.0:
-            raise ValueError(f"random_fraction must be in [0, 1], got {random_fraction}.")
-        if n_trees < 1 or n_random_candidates < 1 or n_local_starts < 0:
-            raise ValueError("n_trees and n_random_candidates must be positive.")
+        me = "RandomForestSampler"
+        refuse_constraints_func(me, constraints_func)
+        check_int(me, "n_startup_trials", n_startup_trials, minimum=1, none=True)
+        check_number(me, "random_fraction", random_fraction, low=0, high=1)
+        check_int(me, "n_trees", n_trees, minimum=1)
+        check_choice(me, "splitter", splitter, ("random", "best"))
+        check_choice(me, "acquisition", acquisition, tuple(_ACQUISITIONS))
+        check_int(me, "n_random_candidates", n_random_candidates, minimum=1)
+        check_int(me, "n_local_starts", n_local_starts, minimum=0)
+        check_seed(me, seed)
+        # The model's libraries load here, not in the first model-based ask.
+        import scipy.special  # noqa: F401
+        import scipy.stats.qmc  # noqa: F401
+        import sklearn.tree  # noqa: F401
+
         self._n_startup_trials = n_startup_trials
         self._random_fraction = random_fraction
-        if splitter not in ("random", "best"):
-            raise ValueError(f"splitter must be 'random' or 'best', got {splitter!r}.")
         self._n_trees = n_trees
         self._splitter = splitter
-        if acquisition not in _ACQUISITIONS:
-            raise ValueError(f"acquisition must be 'log_ei' or 'ei', got {acquisition!r}.")
         self._acquisition = acquisition
         self._n_random_candidates = n_random_candidates
         self._n_local_starts = n_local_starts
@@ -183,7 +198,7 @@ class RandomForestSampler(PackSampler):
         n_startup = self._n_startup_trials or min(10 * len(space), 25)
         if trial.number < n_startup:
             row = self._sobol_row(space, trial.number)
-            self._write(study, trial, {"source": "sobol"})
+            self._write(study, trial, {"source": "startup"})
             return space.decode(row)
         if rng.random() < self._random_fraction:
             self._write(study, trial, {"source": "random"})
@@ -247,11 +262,7 @@ class RandomForestSampler(PackSampler):
     ) -> Any:
         space = SearchSpace({param_name: param_distribution})
         rng = self._rng(trial.number, param_name)
-        if (
-            self.namespace.key("source")
-            not in study._storage.get_trial(trial._trial_id).user_attrs
-        ):
-            self._write(study, trial, {"source": "independent"})
+        self._note_independent(study, trial, param_name)
         return space.decode(space.sample_uniform(rng, 1)[0])[param_name]
 
     # -- helpers -------------------------------------------------------------------------------

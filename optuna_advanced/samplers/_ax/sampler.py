@@ -12,15 +12,11 @@ from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
 import datetime
-import logging
+import inspect
 import math
 from typing import Any
-from typing import Literal
 
 from optuna.distributions import BaseDistribution
-from optuna.distributions import CategoricalDistribution
-from optuna.distributions import FloatDistribution
-from optuna.distributions import IntDistribution
 from optuna.samplers import RandomSampler
 from optuna.search_space import intersection_search_space
 from optuna.study import Study
@@ -29,15 +25,22 @@ from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
-from optuna_advanced._optional import import_optional
-from optuna_advanced._space import n_values
-from optuna_advanced._space import nearest_value
+from optuna_advanced._checks import check_bool
+from optuna_advanced._checks import check_distributions
+from optuna_advanced._checks import check_seed
 from optuna_advanced._space import value_in_distribution
+from optuna_advanced.samplers._ax.parameters import n_points
+from optuna_advanced.samplers._ax.parameters import Parameter
+from optuna_advanced.samplers._ax.parameters import tried
+from optuna_advanced.samplers._ax.quiet import import_ax
+from optuna_advanced.samplers._ax.quiet import quiet_ax
 from optuna_advanced.samplers._base import PackSampler
+from optuna_advanced.samplers._base import refuse_constraints_func
 from optuna_advanced.samplers._base import resolve_seed
 
 _SAMPLING_WINDOW = 30.0  # seconds: a RUNNING trial without parameters is "being sampled"
 _MAX_SKIP = 4
+_STARTUP_NODES = ("CenterOfSearchSpace", "Sobol")
 
 
 def _objective_names(n: int) -> list[str]:
@@ -46,80 +49,6 @@ def _objective_names(n: int) -> list[str]:
 
 def _constraint_metric(i: int) -> str:
     return f"constraint_{i}"
-
-
-_MAX_GRID = 10_000  # stepped ranges with more values go to Ax as plain ranges
-
-
-class _Parameter:
-    """One Optuna distribution as one Ax parameter.
-
-    - float and int ranges: ``RangeParameterConfig`` with ``scaling="log"`` for log ranges and
-      ``step_size`` for stepped ones (Ax then treats the grid as an ordered choice, listing
-      every value). A grid of more than ``_MAX_GRID`` values is passed as a plain range
-      instead and Ax's value is snapped to the grid: listing ``range(0, 3e17, 3)`` would need
-      exabytes.
-    - categorical: an unordered ``ChoiceParameterConfig``; choices that are all strings, all
-      ints or all floats are passed as they are, any other mix (``None``, booleans with
-      numbers, ...) as the strings ``"0"``, ``"1"``, ... of their indices.
-    """
-
-    def __init__(self, name: str, dist: BaseDistribution) -> None:
-        self.name = name
-        self.dist = dist
-        self.by_index = False
-        if isinstance(dist, CategoricalDistribution):
-            kinds = {type(c) for c in dist.choices}
-            self.by_index = not (kinds == {str} or kinds == {int} or kinds == {float})
-
-    def config(self) -> Any:
-        from ax import ChoiceParameterConfig
-        from ax import RangeParameterConfig
-
-        d = self.dist
-        if isinstance(d, CategoricalDistribution):
-            if self.by_index:
-                values: list[Any] = [str(i) for i in range(len(d.choices))]
-                kind: Literal["float", "int", "str"] = "str"
-            else:
-                values = list(d.choices)
-                kind = {str: "str", int: "int", float: "float"}[type(values[0])]  # type: ignore[assignment]
-            return ChoiceParameterConfig(
-                name=self.name, values=values, parameter_type=kind, is_ordered=False
-            )
-        assert isinstance(d, (IntDistribution, FloatDistribution))
-        step = d.step
-        if step is not None and (
-            (isinstance(d, IntDistribution) and step == 1)
-            or (d.high - d.low) / step + 1 > _MAX_GRID
-        ):
-            step = None
-        return RangeParameterConfig(
-            name=self.name,
-            bounds=(d.low, d.high),
-            parameter_type="int" if isinstance(d, IntDistribution) else "float",
-            scaling="log" if d.log else None,
-            step_size=step,
-        )
-
-    def to_ax(self, value: Any) -> Any:
-        d = self.dist
-        if isinstance(d, CategoricalDistribution) and self.by_index:
-            return str(d.to_internal_repr(value))
-        return value
-
-    def from_ax(self, value: Any) -> Any:
-        d = self.dist
-        if isinstance(d, CategoricalDistribution):
-            if self.by_index:
-                return d.choices[int(value)]
-            return d.choices[int(d.to_internal_repr(value))]
-        return nearest_value(d, value)
-
-
-def ax_parameters(search_space: Mapping[str, BaseDistribution]) -> list[Any]:
-    """The Ax parameter configs the bridge uses for ``search_space`` (see ``_Parameter``)."""
-    return [_Parameter(name, d).config() for name, d in search_space.items()]
 
 
 class AxSampler(PackSampler):
@@ -158,19 +87,32 @@ class AxSampler(PackSampler):
     ``ax:independent``); the first trial of a define-by-run study is therefore random, not Ax's
     centre point: pass ``search_space`` to get Ax's exact sequence.
 
-    Each trial records ``ax:generation_node`` in its user attributes: the Ax node that chose
-    it (``"CenterOfSearchSpace"``, ``"Sobol"``, ``"MBM"``, ...), or, when Ax has nothing to
-    propose, ``"random:space-exhausted"`` (every point of a finite space already tried) or
-    ``"random:ax-paused"`` (Ax's strategy waits for pending trials); such trials are drawn
-    uniformly at random instead of failing.
+    Pruned and failed trials never stop the study. Ax's default strategy waits after its
+    initial Sobol points until enough of them have *completed* (``DataRequiredError``); pruned
+    trials never complete, so when Ax would wait, the sampler asks the same strategy again with
+    ``allow_exceeding_initialization_budget=True`` (Ax's own option): Sobol goes on until enough
+    trials have completed, then BoTorch takes over.
+
+    Each trial records ``ax:source`` (``"startup"`` for Ax's centre and Sobol points,
+    ``"model"`` for BoTorch, ``"random"`` for ``method="random_search"`` and for the fallbacks
+    below, ``"enqueued"``) and ``ax:generation_node``: the Ax node that chose it
+    (``"CenterOfSearchSpace"``, ``"Sobol"``, ``"MBM"``, ...), or, when Ax has nothing to
+    propose, ``"random:space-exhausted"`` (every point of a finite space already tried),
+    ``"random:ax-paused"`` (Ax's strategy waits for pending trials) or
+    ``"random:ax-needs-data"``; such trials are drawn uniformly at random instead of failing.
 
     Args:
         seed: ``Client(random_seed=...)``. ``None`` picks one.
         search_space: Optional fixed space, modelled from the first trial on.
         generation_strategy: Keyword arguments for ``Client.configure_generation_strategy``
             (for example ``{"method": "random_search"}`` or ``{"initialization_budget": 8}``);
-            Ax's default strategy otherwise.
-        quiet: Silence Ax's INFO logging (one line per attached trial).
+            Ax's default strategy otherwise. Checked at construction.
+        objective_thresholds: Multi-objective studies: one reference value per objective
+            (the worst value still of interest, e.g. ``[1.0, 0.5]``), passed to Ax as its
+            objective thresholds; ``None`` lets Ax infer them (it warns at each BoTorch ask).
+        quiet: Silence Ax's INFO logging (at import, and one line per attached trial).
+        constraints_func: Not taken (``TypeError``): constraints come from
+            ``trial.set_constraint``, see above.
 
     Example:
         >>> import optuna
@@ -187,7 +129,6 @@ class AxSampler(PackSampler):
     """
 
     namespace = AttrNamespace("ax")
-    source_key = "generation_node"
     fallback_source = "random"
 
     def __init__(
@@ -196,12 +137,20 @@ class AxSampler(PackSampler):
         seed: int | None = None,
         search_space: Mapping[str, BaseDistribution] | None = None,
         generation_strategy: Mapping[str, Any] | None = None,
+        objective_thresholds: Sequence[float] | None = None,
         quiet: bool = True,
+        constraints_func: None = None,
     ) -> None:
-        import_optional("ax", needed_by="AxSampler", extra="ax")
+        me = "AxSampler"
+        refuse_constraints_func(me, constraints_func)
+        check_seed(me, seed)
+        check_distributions(me, "search_space", search_space)
+        check_bool(me, "quiet", quiet)
+        import_ax(quiet)
         self._seed = resolve_seed(seed)
         self._search_space = dict(search_space) if search_space is not None else None
-        self._generation_strategy = dict(generation_strategy or {})
+        self._generation_strategy = _checked_strategy(generation_strategy, quiet)
+        self._objective_thresholds = _checked_thresholds(objective_thresholds)
         self._quiet = quiet
         self._random = RandomSampler(seed=self._seed)
 
@@ -222,7 +171,7 @@ class AxSampler(PackSampler):
     ) -> dict[str, Any]:
         if not search_space:
             return {}
-        params = [_Parameter(name, d) for name, d in search_space.items()]
+        params = [Parameter(name, d) for name, d in search_space.items()]
         history = self._history(study, trial)
         # Trials started before this one whose parameters are not stored yet (another thread or
         # process is sampling them right now) cannot be attached as pending; skip one Ax point
@@ -240,10 +189,10 @@ class AxSampler(PackSampler):
             and t.datetime_start is not None
             and (now - t.datetime_start).total_seconds() < _SAMPLING_WINDOW
         )
-        unseen = _n_points(params) - len(_tried(params, history))
+        unseen = n_points(params) - len(tried(params, history))
         n_skip = int(max(0, min(n_skip, _MAX_SKIP, unseen - 1)))
         suggestion, node = self.suggest(params, history, study.directions, n_skip=n_skip)
-        self._write(study, trial, {"generation_node": node})
+        self._write(study, trial, {"source": self._source(node), "generation_node": node})
         if suggestion is None:
             return {}  # Optuna draws every parameter with sample_independent
         return suggestion
@@ -255,19 +204,26 @@ class AxSampler(PackSampler):
         param_name: str,
         param_distribution: BaseDistribution,
     ) -> Any:
-        self.namespace.append(
-            study._storage, trial._trial_id, "independent", param_name, user=True
-        )
+        self._note_independent(study, trial, param_name)
         return self._random.sample_independent(study, trial, param_name, param_distribution)
 
     # -- the bridge ----------------------------------------------------------------------------
 
+    def _fallback_attrs(self) -> dict[str, Any]:
+        return {"source": "random", "generation_node": "random:new-parameters"}
+
+    def _source(self, node: str) -> str:
+        if node.startswith("random") or self._generation_strategy.get("method") == "random_search":
+            return "random"
+        return "startup" if node in _STARTUP_NODES else "model"
+
     def suggest(
         self,
-        params: list[_Parameter],
+        params: list[Parameter],
         history: list[FrozenTrial],
         directions: Sequence[StudyDirection],
         n_skip: int = 0,
+        exceed: bool = False,
     ) -> tuple[dict[str, Any] | None, str]:
         """Rebuild the ``Client`` from ``history`` and return Ax's next point and its node.
 
@@ -276,13 +232,14 @@ class AxSampler(PackSampler):
         new one before failing), or its strategy paused generation because too many trials
         are pending. Optuna then samples those parameters at random.
         """
-        if _n_points(params) <= len(_tried(params, history)):
+        if n_points(params) <= len(tried(params, history)):
             return None, "random:space-exhausted"
+        from ax.exceptions.core import DataRequiredError
         from ax.exceptions.core import SearchSpaceExhausted
         from ax.exceptions.generation_strategy import MaxParallelismReachedException
 
         with quiet_ax(self._quiet):
-            client, _ = self.build_client(params, history, directions)
+            client, _ = self.build_client(params, history, directions, exceed=exceed)
             gs = client._generation_strategy_or_choose()
             gs.experiment = client._experiment
             # Private on purpose: see the class docstring (a rebuilt Client must reach the node
@@ -293,7 +250,13 @@ class AxSampler(PackSampler):
             except SearchSpaceExhausted:
                 if n_skip == 0:
                     return None, "random:space-exhausted"
-                return self.suggest(params, history, directions, n_skip=0)
+                return self.suggest(params, history, directions, n_skip=0, exceed=exceed)
+            except DataRequiredError:
+                # Waiting for completed trials that pruned ones will never be: go on with the
+                # initial design (see the class docstring), or draw at random if that waits too.
+                if exceed or "allow_exceeding_initialization_budget" in self._generation_strategy:
+                    return None, "random:ax-needs-data"
+                return self.suggest(params, history, directions, n_skip=n_skip, exceed=True)
             except MaxParallelismReachedException:
                 new = {}
             if not new:
@@ -305,15 +268,30 @@ class AxSampler(PackSampler):
 
     def build_client(
         self,
-        params: list[_Parameter],
+        params: list[Parameter],
         history: list[FrozenTrial],
         directions: Sequence[StudyDirection],
+        exceed: bool = False,
     ) -> tuple[Any, dict[int, int]]:
-        """An Ax ``Client`` holding ``history``; returns it and Optuna number -> Ax index."""
+        """An Ax ``Client`` holding ``history``; returns it and Optuna number -> Ax index.
+
+        ``exceed``: let the initial design go beyond its budget while Ax waits for data.
+        """
         from ax import Client
 
         objectives = _objective_names(len(directions))
         constraint_keys = sorted({k for t in history for k in t.constraints})
+        constraints = [f"{_constraint_metric(i)} <= 0" for i in range(len(constraint_keys))]
+        if self._objective_thresholds is not None:
+            if len(directions) < 2 or len(self._objective_thresholds) != len(directions):
+                raise ValueError(
+                    f"AxSampler: objective_thresholds has {len(self._objective_thresholds)} "
+                    f"values; a study of {len(directions)} objective(s) needs one per "
+                    "objective, and only multi-objective studies take them."
+                )
+            for name, d, value in zip(objectives, directions, self._objective_thresholds):
+                op = "<=" if d == StudyDirection.MINIMIZE else ">="
+                constraints.append(f"{name} {op} {value!r}")
         client = Client(random_seed=self._seed)
         client.configure_experiment(parameters=[p.config() for p in params])
         client.configure_optimization(
@@ -321,13 +299,13 @@ class AxSampler(PackSampler):
                 ("-" if d == StudyDirection.MINIMIZE else "") + name
                 for name, d in zip(objectives, directions)
             ),
-            outcome_constraints=[
-                f"{_constraint_metric(i)} <= 0" for i in range(len(constraint_keys))
-            ]
-            or None,
+            outcome_constraints=constraints or None,
         )
-        if self._generation_strategy:
-            client.configure_generation_strategy(**self._generation_strategy)
+        strategy = dict(self._generation_strategy)
+        if exceed:
+            strategy["allow_exceeding_initialization_budget"] = True
+        if strategy:
+            client.configure_generation_strategy(**strategy)
         index_of: dict[int, int] = {}
         for t in sorted(history, key=lambda t: t.number):
             if t.state == TrialState.WAITING:
@@ -342,20 +320,6 @@ class AxSampler(PackSampler):
                 index_of[t.number] = index
                 _record(client, index, t, objectives, constraint_keys)
         return client, index_of
-
-
-def _n_points(params: list[_Parameter]) -> float:
-    """How many distinct points the space holds (``inf`` with any continuous parameter)."""
-    return math.prod(float(n_values(p.dist)) for p in params)
-
-
-def _tried(params: list[_Parameter], history: list[FrozenTrial]) -> set[tuple[Any, ...]]:
-    names = [p.name for p in params]
-    return {
-        tuple(repr(t.params[n]) for n in names)
-        for t in history
-        if all(n in t.params for n in names)
-    }
 
 
 def _record(
@@ -394,29 +358,51 @@ def _record(
     client.mark_trial_failed(trial_index=index)
 
 
-class quiet_ax:
-    """Raise Ax's loggers to WARNING for the duration (Ax logs one INFO line per call).
+def _checked_strategy(strategy: Mapping[str, Any] | None, quiet: bool) -> dict[str, Any]:
+    """``generation_strategy`` as a dict, after Ax accepted it on a throwaway ``Client``."""
+    if strategy is None:
+        return {}
+    if not isinstance(strategy, Mapping):
+        raise TypeError(
+            "AxSampler: generation_strategy must be a mapping of keyword arguments for "
+            f"Client.configure_generation_strategy, got {strategy!r}."
+        )
+    from ax import Client
+    from ax import RangeParameterConfig
 
-    Ax gives each module its own logger with its own level, so the parent ``ax`` logger's
-    level is not enough; the previous levels are restored on exit.
-    """
+    accepted = set(inspect.signature(Client.configure_generation_strategy).parameters) - {"self"}
+    unknown = sorted(set(strategy) - accepted)
+    if unknown:
+        raise TypeError(
+            f"AxSampler: generation_strategy has unknown keys {unknown}; "
+            f"Client.configure_generation_strategy accepts {sorted(accepted)}."
+        )
+    with quiet_ax(quiet):
+        client = Client(random_seed=0)
+        client.configure_experiment(
+            parameters=[RangeParameterConfig(name="x", bounds=(0.0, 1.0), parameter_type="float")]
+        )
+        client.configure_optimization(objective="-objective")
+        try:
+            client.configure_generation_strategy(**strategy)
+            client._generation_strategy_or_choose()
+        except Exception as exc:
+            raise ValueError(
+                f"AxSampler: Ax refused generation_strategy={dict(strategy)!r}: {exc}"
+            ) from exc
+    return dict(strategy)
 
-    def __init__(self, enabled: bool = True) -> None:
-        self._enabled = enabled
-        self._levels: dict[str, int] = {}
 
-    def __enter__(self) -> None:
-        if not self._enabled:
-            return
-        for name, logger in list(logging.Logger.manager.loggerDict.items()):
-            if isinstance(logger, logging.Logger) and (name == "ax" or name.startswith("ax.")):
-                self._levels[name] = logger.level
-                logger.setLevel(logging.WARNING)
-
-    def __exit__(self, *exc: object) -> None:
-        for name, level in self._levels.items():
-            logging.getLogger(name).setLevel(level)
-        self._levels.clear()
-
-
-__all__ = ["AxSampler", "ax_parameters", "quiet_ax"]
+def _checked_thresholds(thresholds: Sequence[float] | None) -> list[float] | None:
+    if thresholds is None:
+        return None
+    values = list(thresholds) if isinstance(thresholds, Sequence) else None
+    if not values or not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+        for v in values
+    ):
+        raise ValueError(
+            "AxSampler: objective_thresholds must be a sequence of finite numbers, one per "
+            f"objective, or None; got {thresholds!r}."
+        )
+    return [float(v) for v in values]
