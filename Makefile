@@ -14,7 +14,7 @@ TORCH_PIP_ARGS ?=
 MFPBENCH_SPEC ?= mf-prior-bench==1.10.0
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint typecheck pytest docs clean
+.PHONY: demo test quicktest lint hublint typecheck pytest docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,21 @@ lint: $(VENV)/.test-deps
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# The OptunaHub packages in hub/package/, checked with the registry's own pinned linters
+# (ruff 0.3.5, mypy 1.9.0, mdformat 0.7.16) in a venv of their own, and its front-matter rules.
+HUBLINT := $(VENV)/hublint
+$(HUBLINT)/.deps: | $(PY)
+	$(PYTHON) -m venv $(HUBLINT)
+	$(HUBLINT)/bin/python -m pip --disable-pip-version-check install -q ruff==0.3.5 mypy==1.9.0 \
+		mdformat==0.7.16 mdformat-frontmatter types-PyYAML python-frontmatter
+	touch $@
+
+hublint: $(HUBLINT)/.deps
+	cd hub && ../$(HUBLINT)/bin/ruff check package && ../$(HUBLINT)/bin/ruff format --check package
+	cd hub && ../$(HUBLINT)/bin/mypy package
+	cd hub && ../$(HUBLINT)/bin/mdformat --check package
+	cd hub && ../$(HUBLINT)/bin/python check_headers.py
+
 typecheck: $(VENV)/.test-deps
 	$(PY) -m mypy
 
@@ -51,7 +66,12 @@ docs: $(VENV)/.test-deps
 	$(PY) -m sphinx -W --keep-going -E -q -b html docs docs/_build/html
 	$(PY) -m sphinx -W -b doctest docs docs/_build/doctest
 
-test: lint typecheck pytest docs
+# What CI runs (.ci/run): lint, the registry's lint of hub/, mypy, every test, the docs.
+test: lint hublint typecheck pytest docs
+
+# For someone changing one piece: lint, mypy and the tests not marked slow (under 3 minutes).
+quicktest: lint typecheck
+	$(PY) -m pytest -m "not slow and not multiprocess" -q $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .hypothesis optuna_advanced_demo.db docs/_build

@@ -7,8 +7,10 @@ from per-budget models of good and bad configurations. The search space is condi
 ``l1_ratio`` exists only for the elastic-net penalty and ``eta0`` only for the schedules that
 use it.
 
-The study lands in ``optuna_advanced_demo.db``; open it with the ``optuna-dashboard`` command the
-script prints at the end.
+Beside it, on the same epoch budget, seed and Hyperband rungs, Optuna's own TPE with its
+``HyperbandPruner`` tunes the same model, and the script prints both side by side. The studies
+land in ``optuna_advanced_demo.db``; open them with the ``optuna-dashboard`` command the script
+prints at the end.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import optuna_advanced
 
 MAX_EPOCHS = 27
 STUDY_NAME = "optuna_advanced_demo"
+BASELINE_STUDY_NAME = "optuna_advanced_demo_tpe_hyperband"
 
 
 def load_data(seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -78,51 +81,123 @@ def make_objective(data: tuple[np.ndarray, ...], seed: int) -> Any:
     return objective
 
 
+def run(
+    storage: str,
+    study_name: str,
+    sampler: optuna.samplers.BaseSampler,
+    pruner: optuna.pruners.BasePruner,
+    objective: Any,
+    budget: int,
+) -> tuple[optuna.Study, float]:
+    """Tune until ``budget`` epochs are trained in all; returns the study and its wall time."""
+    # A fresh study on every run, so the dashboard shows exactly this run.
+    if study_name in optuna.get_all_study_names(storage=storage):
+        optuna.delete_study(study_name=study_name, storage=storage)
+    study = optuna.create_study(
+        study_name=study_name,
+        storage=storage,
+        direction="maximize",
+        sampler=sampler,
+        pruner=pruner,
+    )
+    study.set_user_attr("optuna_advanced_version", optuna_advanced.__version__)
+    study.set_user_attr("dataset", "sklearn.datasets.load_digits (30% validation split)")
+    study.set_user_attr("epoch_budget", budget)
+
+    def stop_at_budget(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        if _epochs(study.trials) >= budget:
+            study.stop()
+
+    start = time.perf_counter()
+    study.optimize(objective, callbacks=[stop_at_budget])
+    return study, time.perf_counter() - start
+
+
+def _epochs(trials: list[optuna.trial.FrozenTrial]) -> int:
+    return sum(len(t.intermediate_values) for t in trials)
+
+
+def _epochs_to_best(study: optuna.Study) -> int:
+    """Epochs trained in all when the study's final best accuracy was first reached."""
+    best = study.best_value
+    spent = 0
+    for t in study.trials:
+        spent += len(t.intermediate_values)
+        if t.value is not None and t.state == optuna.trial.TrialState.COMPLETE:
+            if t.value >= best:
+                return spent
+    return spent
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storage", default="sqlite:///optuna_advanced_demo.db")
-    parser.add_argument("--n-trials", type=int, default=60)
+    parser.add_argument(
+        "--epochs", type=int, default=1200, help="training epochs each method may spend"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # A fresh study on every run, so the dashboard shows exactly this run.
-    if STUDY_NAME in optuna.get_all_study_names(storage=args.storage):
-        optuna.delete_study(study_name=STUDY_NAME, storage=args.storage)
-    study = optuna.create_study(
-        study_name=STUDY_NAME,
-        storage=args.storage,
-        direction="maximize",
-        sampler=optuna_advanced.BOHBSampler(seed=args.seed),
-        # Hyperband's rungs, brackets filled cheapest first so BOHB's models start early.
-        pruner=optuna_advanced.BOHBPruner(
-            min_resource=1, max_resource=MAX_EPOCHS, reduction_factor=3
-        ),
+    data = load_data(args.seed)
+    objective = make_objective(data, args.seed)
+    # The same budget, seed and Hyperband rungs for both; only the sampler and the bracket
+    # order differ (BOHBPruner fills the cheapest bracket first so BOHB's models start early).
+    rungs = {"min_resource": 1, "max_resource": MAX_EPOCHS, "reduction_factor": 3}
+    bohb, bohb_time = run(
+        args.storage,
+        STUDY_NAME,
+        optuna_advanced.BOHBSampler(seed=args.seed),
+        optuna_advanced.BOHBPruner(**rungs),
+        objective,
+        args.epochs,
     )
-    study.set_user_attr("optuna_advanced_version", optuna_advanced.__version__)
-    study.set_user_attr("dataset", "sklearn.datasets.load_digits (30% validation split)")
+    baseline, baseline_time = run(
+        args.storage,
+        BASELINE_STUDY_NAME,
+        optuna.samplers.TPESampler(seed=args.seed),
+        optuna.pruners.HyperbandPruner(**rungs),
+        objective,
+        args.epochs,
+    )
+    figures = ""
+    try:
+        from optuna_advanced import dashboard
 
-    start = time.perf_counter()
-    study.optimize(make_objective(load_data(args.seed), args.seed), n_trials=args.n_trials)
-    elapsed = time.perf_counter() - start
+        dashboard.publish(bohb)
+        figures = " (the BOHB study also shows how BOHB chose each trial)"
+    except ImportError:  # the dashboard extra is not installed
+        pass
 
-    states = [t.state for t in study.trials]
-    complete = states.count(optuna.trial.TrialState.COMPLETE)
-    pruned = states.count(optuna.trial.TrialState.PRUNED)
-    epochs = sum(len(t.intermediate_values) for t in study.trials)
     print(f"optuna_advanced {optuna_advanced.__version__} demo: SGDClassifier on load_digits")
-    print(f"  trials: {len(states)} ({complete} complete, {pruned} pruned by Hyperband)")
-    sources = [t.user_attrs.get("bohb:source") for t in study.trials]
+    print(f"  each method may train {args.epochs} epochs in all; seed {args.seed}")
+    rows = [
+        ("", "BOHB + BOHBPruner", "TPE + HyperbandPruner"),
+        ("trials", *(str(len(s.trials)) for s in (bohb, baseline))),
+        (
+            "complete / pruned",
+            *(
+                f"{sum(t.state.name == 'COMPLETE' for t in s.trials)} / "
+                f"{sum(t.state.name == 'PRUNED' for t in s.trials)}"
+                for s in (bohb, baseline)
+            ),
+        ),
+        ("epochs trained", *(str(_epochs(s.trials)) for s in (bohb, baseline))),
+        ("best validation accuracy", *(f"{s.best_value:.4f}" for s in (bohb, baseline))),
+        ("epochs to reach it", *(str(_epochs_to_best(s)) for s in (bohb, baseline))),
+        ("wall time", f"{bohb_time:.1f} s", f"{baseline_time:.1f} s"),
+    ]
+    for name, left, right in rows:
+        print(f"  {name:26s}{left:>20s}{right:>24s}")
+    sources = [t.user_attrs.get("bohb:source") for t in bohb.trials]
     print(
-        "  BOHB picks: "
+        "  BOHB's picks: "
         + ", ".join(f"{sources.count(s)} {s}" for s in ("model", "random", "startup"))
     )
-    print(f"  epochs trained: {epochs} of {len(states) * MAX_EPOCHS} without pruning")
-    print(f"  best validation accuracy: {study.best_value:.4f} (trial {study.best_trial.number})")
-    for name, value in study.best_params.items():
+    print("  best BOHB configuration:")
+    for name, value in bohb.best_params.items():
         print(f"    {name} = {value!r}")
-    print(f"  wall time: {elapsed:.1f} s")
-    print("Inspect the study (params, learning curves, pruning) in optuna-dashboard:")
+    print(f"Inspect both studies in optuna-dashboard{figures}:")
     print(f"  .venv/bin/optuna-dashboard {args.storage}")
 
 

@@ -29,19 +29,25 @@ def test_demo_study_opens_in_optuna_dashboard(
 ) -> None:
     optuna_dashboard = pytest.importorskip("optuna_dashboard")
     url = f"sqlite:///{tmp_path / 'demo.db'}"
-    demo.main(["--storage", url, "--n-trials", "15"])
+    demo.main(["--storage", url, "--epochs", "120"])
     out = capsys.readouterr().out
     assert "best validation accuracy" in out
+    assert "BOHB + BOHBPruner" in out and "TPE + HyperbandPruner" in out
     assert f"optuna-dashboard {url}" in out
-    demo.main(["--storage", url, "--n-trials", "3"])  # a rerun replaces the study
+    demo.main(["--storage", url, "--epochs", "40"])  # a rerun replaces the studies
 
     app = optuna_dashboard.wsgi(url)
     studies = _get(app, "/api/studies")["study_summaries"]
-    assert [s["study_name"] for s in studies] == [demo.STUDY_NAME]
-    detail = _get(app, f"/api/studies/{studies[0]['study_id']}")
-    trials = detail["trials"]
-    assert len(trials) == 3
-    assert all(t["intermediate_values"] for t in trials)
-    assert {p["name"] for t in trials for p in t["params"]} >= {"loss", "penalty", "alpha"}
-    best = max(t["values"][0] for t in trials if t["state"] == "Complete")
-    assert 0.5 < best <= 1.0
+    names = sorted(s["study_name"] for s in studies)
+    assert names == sorted([demo.STUDY_NAME, demo.BASELINE_STUDY_NAME])
+    for summary in studies:
+        detail = _get(app, f"/api/studies/{summary['study_id']}")
+        trials = detail["trials"]
+        epochs = sum(len(t["intermediate_values"]) for t in trials)
+        assert 40 <= epochs < 40 + demo.MAX_EPOCHS  # the budget, overshot by one trial at most
+        assert all(t["intermediate_values"] for t in trials)
+        assert {p["name"] for t in trials for p in t["params"]} >= {"loss", "penalty", "alpha"}
+        best = max(t["values"][0] for t in trials if t["state"] == "Complete")
+        assert 0.5 < best <= 1.0
+        if summary["study_name"] == demo.STUDY_NAME:  # with the BOHB figure on its page
+            assert detail["plotly_graph_objects"], sorted(detail)

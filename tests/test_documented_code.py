@@ -128,7 +128,7 @@ def _check_command(words: list[str]) -> None:
 
         build_parser().parse_args(args[2:])
     elif program.endswith("optuna-dashboard"):
-        import optuna_dashboard  # type: ignore[import-untyped]  # noqa: F401
+        import optuna_dashboard  # noqa: F401
 
         assert args and args[0].startswith(("sqlite:///", "postgresql", "mysql"))
     else:

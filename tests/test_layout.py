@@ -30,11 +30,12 @@ LAYERS = [
     {
         "optuna_advanced._attrs",
         "optuna_advanced._checks",
+        "optuna_advanced._figures",
         "optuna_advanced._optional",
         "optuna_advanced._space",
     },
     {"optuna_advanced.samplers", "optuna_advanced.pruners", "optuna_advanced.pbt"},
-    {"optuna_advanced.testing"},
+    {"optuna_advanced.testing", "optuna_advanced.dashboard", "optuna_advanced.integration"},
     {"optuna_advanced"},  # the package's __init__: re-exports only
 ]
 

@@ -41,6 +41,7 @@ def check_arguments(
     max_retries: Any,
     heartbeat_interval: Any,
     seed: Any,
+    publish_figures: Any,
 ) -> None:
     """Refuse what the constructor cannot work with (see the class docstring for each)."""
     if not isinstance(study, optuna.Study):
@@ -68,6 +69,7 @@ def check_arguments(
     check_int(_ME, "max_retries", max_retries, minimum=0)
     check_number(_ME, "heartbeat_interval", heartbeat_interval, low=0, low_open=True)
     check_seed(_ME, seed)
+    check_bool(_ME, "publish_figures", publish_figures)
 
 
 def _check_initial_params(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import optuna
@@ -109,3 +110,105 @@ def _end_point(trials: dict[int, Any], row: dict[str, Any] | None) -> tuple[int,
         return None
     step = max(values)
     return step, values[step]
+
+
+def lineage_figures(study: optuna.Study) -> dict[str, Any]:
+    """Two plotly figures of a population, by graph id (for optuna-dashboard's study page).
+
+    - ``oa-pbt-curves``: every member's score over global steps, one line per member through
+      its segments' intermediate values; a dashed grey segment marks each exploit (from where
+      the member was to the end of the segment it copied).
+    - ``oa-pbt-lineage``: the lineage graph, one node per segment at (end step, member),
+      solid edges from a segment to its successor, dashed ones from an exploited segment to the
+      member that copied it; hovering a node shows its hyperparameters and perturbation.
+    """
+    from optuna_advanced._figures import graph_objects
+
+    go = graph_objects()
+    rows = lineage(study)
+    trials = {t.number: t for t in study.get_trials(deepcopy=False)}
+    by_number = {row["number"]: row for row in rows}
+    members = sorted({row["member"] for row in rows})
+    direction = study.direction.name.lower()
+
+    curves = go.Figure()
+    for member in members:
+        chain = sorted((r for r in rows if r["member"] == member), key=lambda r: r["generation"])
+        steps: list[float | None] = []
+        values: list[float | None] = []
+        for row in chain:
+            points = sorted(trials[row["number"]].intermediate_values.items())
+            if row["exploited"] is not None:
+                steps.append(None)  # a break in the member's line at an exploit
+                values.append(None)
+            steps += [s for s, _ in points]
+            values += [v for _, v in points]
+        curves.add_trace(go.Scatter(x=steps, y=values, mode="lines", name=f"member {member}"))
+    jump_x: list[float | None] = []
+    jump_y: list[float | None] = []
+    for row in rows:
+        if row["exploited"] is None:
+            continue
+        before = _end_point(trials, by_number.get(row["parent"]))
+        after = _end_point(trials, by_number.get(row["exploited"]))
+        if before is not None and after is not None:
+            jump_x += [before[0], after[0], None]
+            jump_y += [before[1], after[1], None]
+    curves.add_trace(
+        go.Scatter(
+            x=jump_x,
+            y=jump_y,
+            mode="lines",
+            name="exploit",
+            line={"dash": "dash", "color": "grey", "width": 1},
+        )
+    )
+    curves.update_layout(
+        title=f"PBT: score of each member by step ({direction})",
+        xaxis_title="global step",
+        yaxis_title="score",
+    )
+
+    lineage_graph = go.Figure()
+    for kind, dash in (("parent", "solid"), ("exploited", "dash")):
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for row in rows:
+            source = by_number.get(row[kind]) if row[kind] is not None else None
+            if source is None:
+                continue
+            xs += [source["end_step"], row["end_step"], None]
+            ys += [source["member"], row["member"], None]
+        lineage_graph.add_trace(
+            go.Scatter(
+                x=xs,
+                y=ys,
+                mode="lines",
+                name="continues" if kind == "parent" else "copies (exploit)",
+                line={"dash": dash, "width": 1},
+            )
+        )
+    lineage_graph.add_trace(
+        go.Scatter(
+            x=[row["end_step"] for row in rows],
+            y=[row["member"] for row in rows],
+            mode="markers",
+            name="segment",
+            marker={
+                "color": [math.nan if r["value"] is None else r["value"] for r in rows],
+                "colorscale": "Viridis",
+            },
+            text=[
+                f"trial {r['number']}: {r['params']}"
+                + (f"<br>perturbation {r['perturbation']}" if r["perturbation"] else "")
+                for r in rows
+            ],
+            hoverinfo="text",
+        )
+    )
+    lineage_graph.update_layout(
+        title="PBT lineage: segments by member and step",
+        xaxis_title="global step (end of segment)",
+        yaxis_title="member",
+    )
+    return {"oa-pbt-curves": curves, "oa-pbt-lineage": lineage_graph}

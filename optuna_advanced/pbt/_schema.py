@@ -37,15 +37,19 @@ _DUPLICATE = ATTRS.key(DUPLICATE_OF)
 class SegmentAttrs:
     """A segment's identity: which member, which steps, where it came from.
 
+    The fields are stored in this order, the ones a user looks for first: optuna-dashboard
+    lists a trial's user attributes in the order they were written, and its box shows about
+    six lines before it scrolls.
+
     Attributes:
         member: The population member it trains.
-        generation: Its index in the member's chain (0 for the first segment).
         start_step: Global step it starts from (the restored state's step).
         end_step: Global step it trains to.
         parent: The member's previous segment (``None`` for the first).
         exploited: The segment it copied at an exploit, if any.
         perturbation: How explore changed each hyperparameter (``"*1.2"``, ``"resample"``,
             ``"+1"``, ``"pb2"``), when it exploited.
+        generation: Its index in the member's chain (0 for the first segment).
         restore: Artifact id of the checkpoint it starts from.
         restore_from: The segment whose checkpoint that is (the parent or the exploited one).
         attempt: 0, then 1, 2, ... for retries of a failed segment.
@@ -53,12 +57,12 @@ class SegmentAttrs:
     """
 
     member: int
-    generation: int
     start_step: int
     end_step: int
     parent: int | None = None
     exploited: int | None = None
     perturbation: dict[str, str] | None = None
+    generation: int = 0
     restore: str | None = None
     restore_from: int | None = None
     attempt: int = 0

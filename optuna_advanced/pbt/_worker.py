@@ -277,7 +277,7 @@ class Worker:
         if member < len(self.s.initial_params):
             params.update(self.s.initial_params[member])
         end = min(self.s.perturbation_interval, self.s.n_steps)
-        self._enqueue(params, SegmentAttrs(member, 0, 0, end))
+        self._enqueue(params, SegmentAttrs(member=member, start_step=0, end_step=end))
 
     def _enqueue_successor(self, number: int) -> None:
         population = self.population()

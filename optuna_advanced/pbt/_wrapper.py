@@ -16,8 +16,10 @@ from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
 
+from optuna_advanced import _figures
 from optuna_advanced.pbt._arguments import check_arguments
 from optuna_advanced.pbt._arguments import check_optimize
+from optuna_advanced.pbt._lineage import lineage_figures
 from optuna_advanced.pbt._population import Population
 from optuna_advanced.pbt._schema import ATTRS
 from optuna_advanced.pbt._schema import CHECKPOINT
@@ -93,6 +95,9 @@ class PopulationBasedTraining:
         heartbeat_interval: Seconds between a running segment's heartbeats (``pbt:heartbeat``).
         seed: Seed for initial values and exploit/explore decisions (each decision is seeded
             by the seed and the trial it follows, so every process makes the same one).
+        publish_figures: When ``optimize`` ends, save the population's figures (members'
+            score curves, lineage graph) into the study for optuna-dashboard's study page, if
+            plotly and optuna-dashboard are installed (the ``dashboard`` extra).
 
     Example:
         >>> import optuna
@@ -139,6 +144,7 @@ class PopulationBasedTraining:
         max_retries: int = 3,
         heartbeat_interval: float = 10.0,
         seed: int | None = None,
+        publish_figures: bool = True,
     ) -> None:
         check_arguments(
             study,
@@ -156,6 +162,7 @@ class PopulationBasedTraining:
             max_retries=max_retries,
             heartbeat_interval=heartbeat_interval,
             seed=seed,
+            publish_figures=publish_figures,
         )
         self.study = study
         self.population_size = population_size
@@ -172,6 +179,7 @@ class PopulationBasedTraining:
         self.max_retries = max_retries
         self.heartbeat_interval = heartbeat_interval
         self.seed = seed
+        self.publish_figures = publish_figures
         self._n_steps: int | None = None
         self._deleted: set[str] = set()
 
@@ -240,6 +248,8 @@ class PopulationBasedTraining:
                 bar.close()
         if errors:
             raise errors[0]
+        if self.publish_figures and _figures.available():
+            _figures.save(self.study, lineage_figures(self.study))
 
     def population(self) -> Population:
         """The population as stored now (members' chains, scores, pending segments)."""

@@ -34,6 +34,7 @@ from optuna.samplers import BaseSampler
 import pytest
 
 import optuna_advanced
+import optuna_advanced.dashboard
 from optuna_advanced.testing.registry import SAMPLERS
 from tests.integration.databases import free_port
 from tests.integration.databases import required
@@ -323,7 +324,15 @@ def storage_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'studies.db'}"
     for case in CASES:
         case.populate(url, case.name)
+        if case.namespace in ("bohb", "rf", "hyperopt", "ax"):
+            study = optuna.load_study(study_name=case.name, storage=url)
+            optuna_advanced.dashboard.publish(study)  # PBT publishes its own at the end
     return url
+
+
+def _figure_titles(storage_url: str, name: str) -> list[str]:
+    study = optuna.load_study(study_name=name, storage=storage_url)
+    return sorted(f.layout.title.text for f in optuna_advanced.dashboard.figures(study).values())
 
 
 @pytest.fixture(scope="module")
@@ -531,3 +540,25 @@ def test_chromium_renders_the_trials(
                 f"{v['step']} {_js_number(v['value'])}" for v in t["intermediate_values"]
             )
             assert f"Intermediate Values {values}" in card, card
+
+
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_chromium_renders_the_study_figures(
+    case: Case, storage_url: str, pages: dict[tuple[str, str], list[str]]
+) -> None:
+    """The study page shows the figures of how trials were chosen (and PBT's lineage)."""
+    titles = _figure_titles(storage_url, case.name)
+    if case.namespace is None:
+        assert titles == []
+        return
+    expected = {
+        "bohb": 1,
+        "rf": 2 if case.name == "RandomForestSampler(model)" else 1,
+        "hyperopt": 1,
+        "ax": 1,
+        "pbt": 2,
+    }[case.namespace]
+    assert len(titles) == expected, titles
+    overview = " ".join(pages[case.name, "overview"])
+    for title in titles:
+        assert _squash(title) in overview, (title, overview[:500])

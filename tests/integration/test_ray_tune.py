@@ -39,6 +39,8 @@ try:
     from ray.tune import ResultGrid
     from ray.tune.schedulers import ASHAScheduler
     from ray.tune.search.optuna import OptunaSearch
+
+    from optuna_advanced.integration.ray import OptunaSearch as PackOptunaSearch
 except ImportError:
     if required():
         raise  # CI (.ci/run) installs the `ray` extra (part of `all`): there these tests run
@@ -220,9 +222,12 @@ def _fit(
     return tuner.fit()
 
 
-def _check_study_saw_everything(searcher: OptunaSearch, results: ResultGrid) -> list[FrozenTrial]:
-    """Each Tune trial is one COMPLETE Optuna trial with its config, every reported value as
-    an intermediate value and the last one as its value; returns the study's trials."""
+def _check_study_saw_everything(
+    searcher: OptunaSearch, results: ResultGrid, max_resource: int | None = None
+) -> list[FrozenTrial]:
+    """Each Tune trial is one Optuna trial with its config, every reported value as an
+    intermediate value and the last one as its value; returns the study's trials. It is
+    COMPLETE, or with ``max_resource`` PRUNED when it stopped before that iteration."""
     trials = _study(searcher).trials
     assert len(trials) == len(results)
     assert sorted(t.number for t in trials) == list(range(len(results)))
@@ -234,7 +239,8 @@ def _check_study_saw_everything(searcher: OptunaSearch, results: ResultGrid) -> 
         assert len(reported) == _metrics(result)["training_iteration"]
         number = searcher._ot_trials[_metrics(result)["trial_id"]].number
         trial = trials[number]
-        assert trial.state == TrialState.COMPLETE
+        stopped = max_resource is not None and len(reported) < max_resource
+        assert trial.state == (TrialState.PRUNED if stopped else TrialState.COMPLETE)
         assert trial.params == _config(result)
         assert trial.intermediate_values == reported
         assert trial.value == _metrics(result)["loss"]
@@ -273,28 +279,9 @@ def _curve_trainable(config: dict[str, Any]) -> None:
         tune.report({"loss": (config["x"] - 1) ** 2 + (config["y"] + 2) ** 2 + 1 / step})
 
 
-class _OptunaSearchReportingFinalResult(OptunaSearch):
-    """The fix proposed for the gap below: report the result a trial completes with at its
-    iteration, when Tune did not pass it to ``on_trial_result`` first."""
-
-    def on_trial_complete(
-        self, trial_id: str, result: dict[str, Any] | None = None, error: bool = False
-    ) -> None:
-        ot_trial = self._ot_trials.get(trial_id)
-        if (
-            result
-            and not error
-            and ot_trial is not None
-            and trial_id not in self._completed_trials
-        ):
-            value, step = result.get(self.metric), result.get("training_iteration")
-            reported = ot_trial.storage.get_trial(ot_trial._trial_id).intermediate_values
-            if value is not None and step is not None and step not in reported:
-                ot_trial.report(value, step)
-        super().on_trial_complete(trial_id, result=result, error=error)
-
-
-def _check_bohb_under_asha(searcher: OptunaSearch, path: Path) -> None:
+def _check_bohb_under_asha(
+    searcher: OptunaSearch, path: Path, max_resource: int | None = None
+) -> None:
     scheduler = ASHAScheduler(max_t=9, grace_period=1, reduction_factor=3)
     results = _fit(_curve_trainable, searcher, path, 12, scheduler=scheduler)
 
@@ -309,7 +296,7 @@ def _check_bohb_under_asha(searcher: OptunaSearch, path: Path) -> None:
         # with 2 parameters a budget needs 2 (d + 1) = 6 observations.
         assert attrs["bohb:model_budget"] in range(1, 10), attrs
         assert attrs["bohb:model_points"] >= 6
-    _check_study_saw_everything(searcher, results)
+    _check_study_saw_everything(searcher, results, max_resource)
 
 
 _SPACE_2D: dict[str, BaseDistribution] = {
@@ -328,21 +315,40 @@ def test_bohb_models_budgets_of_asha_stopped_trials(ray_cluster: None, tmp_path:
     ``random_fraction=0`` makes every suggestion after the start-up come from a model.
     """
     sampler = BOHBSampler(seed=0, random_fraction=0.0)
-    searcher = _OptunaSearchReportingFinalResult(
-        space=_SPACE_2D, metric="loss", mode="min", sampler=sampler
-    )
+    searcher = PackOptunaSearch(space=_SPACE_2D, metric="loss", mode="min", sampler=sampler)
     _check_bohb_under_asha(searcher, tmp_path)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="Ray Tune (2.60) does not call Searcher.on_trial_result with the result on which a "
-    "scheduler or stopper stops a trial (TuneController._process_trial_result), and "
-    "OptunaSearch.on_trial_complete tells that result as the value without reporting it: a "
-    "trial ASHA stops at iteration 1 has no intermediate values, so BOHBSampler takes its "
-    "iteration-1 loss for a final value (model budget 'final').",
-)
-def test_bohb_under_asha_with_plain_optuna_search(ray_cluster: None, tmp_path: Path) -> None:
+def test_stopped_trials_are_pruned_with_max_resource(ray_cluster: None, tmp_path: Path) -> None:
+    """With ``max_resource``, a trial ASHA stops before the last iteration is PRUNED, and its
+    value is the last one it reported, as an Optuna pruner would leave it."""
     sampler = BOHBSampler(seed=0, random_fraction=0.0)
-    _check_bohb_under_asha(_searcher(sampler, _SPACE_2D), tmp_path)
+    searcher = PackOptunaSearch(
+        space=_SPACE_2D, metric="loss", mode="min", sampler=sampler, max_resource=9
+    )
+    _check_bohb_under_asha(searcher, tmp_path, max_resource=9)
+    trials = _study(searcher).trials
+    for t in trials:
+        last = max(t.intermediate_values)
+        assert t.state == (TrialState.COMPLETE if last == 9 else TrialState.PRUNED)
+        assert t.value == t.intermediate_values[last]
+    assert {t.state for t in trials} == {TrialState.COMPLETE, TrialState.PRUNED}
+
+
+@pytest.mark.slow
+def test_ray_s_own_search_loses_the_budget_a_trial_stopped_at(
+    ray_cluster: None, tmp_path: Path
+) -> None:
+    """Why the pack's class exists (Ray Tune 2.60): with Ray's ``OptunaSearch`` the result ASHA
+    stops a trial on is told as its value but never reported at its iteration, so a trial
+    stopped at iteration 1 has no intermediate values and BOHB models it as fully trained."""
+    sampler = BOHBSampler(seed=0, random_fraction=0.0)
+    searcher = _searcher(sampler, _SPACE_2D)
+    scheduler = ASHAScheduler(max_t=9, grace_period=1, reduction_factor=3)
+    results = _fit(_curve_trainable, searcher, tmp_path, 12, scheduler=scheduler)
+    stopped = [r for r in _results(results) if _metrics(r)["training_iteration"] == 1]
+    assert stopped
+    trials = {t.number: t for t in _study(searcher).trials}
+    lost = [t for t in trials.values() if not t.intermediate_values]
+    assert len(lost) == len(stopped)

@@ -1,0 +1,6 @@
+from __future__ import annotations
+
+from optuna_advanced import RandomForestSampler
+
+
+__all__ = ["RandomForestSampler"]
