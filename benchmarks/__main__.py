@@ -135,6 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     axc.add_argument("--repeats", type=int, default=3)
     axc.add_argument("--seed", type=int, default=0)
     axc.add_argument("--out", type=Path, required=True)
+    pbc = sub.add_parser("pbtcost", help="PBT's own cost per member step by storage and size")
+    pbc.add_argument("--storages", default="memory,journal,sqlite")
+    pbc.add_argument("--segments", default="200,2000", help="study sizes, in segments")
+    pbc.add_argument("--population", type=int, default=8)
+    pbc.add_argument("--interval", type=int, default=4, help="steps per segment")
+    pbc.add_argument("--seed", type=int, default=0)
+    pbc.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
     report.add_argument("dir", type=Path)
     return parser
@@ -178,6 +185,22 @@ def main(argv: list[str] | None = None) -> int:
             args.repeats,
         )
         print(axcost.summarise(recs))
+        write_report(args.out)
+        return 0
+
+    if args.command == "pbtcost":
+        from benchmarks import pbt_cost
+
+        _record_command(args.out, sys.argv[1:] if argv is None else argv)
+        recs = pbt_cost.run(
+            args.out,
+            args.storages.split(","),
+            [int(n) for n in args.segments.split(",")],
+            args.population,
+            args.interval,
+            args.seed,
+        )
+        print(pbt_cost.summarise(recs))
         write_report(args.out)
         return 0
 

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import axcost
+from benchmarks import pbt_cost
 from benchmarks import peers
 from benchmarks import throughput
 from benchmarks.parallel import summarise as summarise_parallel
@@ -333,6 +334,12 @@ def write_report(out_dir: Path) -> Path:
         parts += [
             "## AxSampler: seconds per ask by history size and dimension\n",
             axcost.summarise(read_jsonl(axcost_path)),
+        ]
+    pbtcost_path = out_dir / pbt_cost.PBTCOST_FILE
+    if pbtcost_path.exists():
+        parts += [
+            "## PopulationBasedTraining: its own cost per member step\n",
+            pbt_cost.summarise(read_jsonl(pbtcost_path)),
         ]
     throughput_path = out_dir / "throughput.jsonl"
     if throughput_path.exists():

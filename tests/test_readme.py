@@ -32,7 +32,7 @@ def test_readme_conformance_example_passes(pytester: pytest.Pytester) -> None:
 
 
 def test_readme_bohb_quickstart_runs() -> None:
-    (block,) = [b for b in _python_blocks() if "BOHBSampler(seed=0)" in b]
+    (block,) = [b for b in _python_blocks() if "pruner=optuna_advanced.BOHBPruner(" in b]
     namespace: dict[str, object] = {}
     exec(compile(block, "README.md", "exec"), namespace)
     study = namespace["study"]

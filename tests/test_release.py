@@ -106,9 +106,11 @@ def _interpreter(version: str) -> str | None:
 
 def _quickstart_blocks() -> str:
     blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    chosen = [
-        b for b in blocks if "BOHBSampler(seed=0)" in b or "RandomForestSampler(seed=0)" in b
-    ]
+    markers = (
+        "pruner=optuna_advanced.BOHBPruner(",
+        'suggest_categorical("kind", ["svm", "tree"])',
+    )
+    chosen = [b for b in blocks if any(m in b for m in markers)]
     assert len(chosen) == 2
     return "\n".join(chosen)
 

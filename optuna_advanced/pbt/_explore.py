@@ -120,7 +120,7 @@ def pb2_params(
     """
     space = SearchSpace(numeric)
     rows, times, rewards, deltas = [], [], [], []
-    for s in population.segments:
+    for s in population.scored:
         if s.score is None or not math.isfinite(s.score):
             continue
         before = population.by_number.get(s.info.restore_from)  # type: ignore[arg-type]

@@ -1,10 +1,10 @@
 """The population as stored: every member's chain of segments, read from a study's trials.
 
-Nothing here is kept between calls: each worker rebuilds this view from storage, so any number
-of processes on any machine agree on it. A *segment* is one Optuna trial that trains one member
-from ``start_step`` to ``end_step``; its user attributes (``pbt:*``) say which member and
-generation it is, which trial it continues (``parent``) or copied (``exploited``), and which
-checkpoint it restores.
+Each worker reads this view from storage (incrementally: a finished trial never changes), so
+any number of processes on any machine agree on it. A *segment* is one Optuna trial that
+trains one member from ``start_step`` to ``end_step``; its user attributes (``pbt:*``) say
+which member and generation it is, which trial it continues (``parent``) or copied
+(``exploited``), and which checkpoint it restores.
 
 Duplicates: two workers may create the same segment (same member and generation) at the same
 moment, since storages have no compare-and-swap on attributes. The rule that makes this safe is
@@ -16,6 +16,7 @@ segment, and therefore a member, never runs on two workers at once.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 import math
 from typing import Any
@@ -27,8 +28,11 @@ from optuna.trial import TrialState
 
 from optuna_advanced.pbt._scheduler import Standing
 from optuna_advanced.pbt._schema import ATTRS
+from optuna_advanced.pbt._schema import DUPLICATE_OF
 from optuna_advanced.pbt._schema import HEARTBEAT
 from optuna_advanced.pbt._schema import SegmentAttrs
+
+_DUPLICATE = ATTRS.key(DUPLICATE_OF)
 
 
 class Segment:
@@ -71,43 +75,81 @@ class Segment:
 
 
 class Population:
-    """A snapshot of the population, built from a study's trials.
+    """The population as read from a study's trials, kept up to date incrementally.
+
+    :meth:`refresh` takes the study's trials (Optuna hands them without copying) and looks at
+    each one only until it has finished: a finished trial never changes again, so refreshing a
+    study of thousands of segments costs a pass over the list plus the few trials that changed.
+    One instance belongs to one thread (workers keep one per thread).
 
     Args:
-        trials: All trials of the study (other trials are ignored).
         direction: The study's direction.
         population_size: Number of members.
         n_steps: Global step every member trains to.
     """
 
-    def __init__(
-        self,
-        trials: Sequence[FrozenTrial],
-        direction: StudyDirection,
-        population_size: int,
-        n_steps: int,
-    ) -> None:
+    def __init__(self, direction: StudyDirection, population_size: int, n_steps: int) -> None:
         self.population_size = population_size
         self.n_steps = n_steps
-        sign = 1.0 if direction == StudyDirection.MAXIMIZE else -1.0
-        self.segments: list[Segment] = []
-        for trial in trials:
-            info = SegmentAttrs.read(trial.user_attrs)
-            if info is None:
-                continue
-            value = trial.value if trial.state == TrialState.COMPLETE else None
-            score = sign * value if value is not None and not math.isnan(value) else None
-            self.segments.append(Segment(trial, info, score))
-        self.segments.sort(key=lambda s: s.number)
-        self.by_number = {s.number: s for s in self.segments}
+        self._sign = 1.0 if direction == StudyDirection.MAXIMIZE else -1.0
+        self.by_number: dict[int, Segment] = {}
         self._chains: dict[int, dict[int, list[Segment]]] = {}
-        for s in self.segments:
-            self._chains.setdefault(s.member, {}).setdefault(s.generation, []).append(s)
+        self._finished: set[int] = set()  # trial ids never to look at again
+        self._unfinished: dict[int, Segment] = {}  # by number
+        self.scored: list[Segment] = []  # COMPLETE segments with a score, by number
+        self.scored_log: list[Segment] = []  # the same, in the order they were seen
 
     @classmethod
     def of(cls, study: optuna.Study, population_size: int, n_steps: int) -> Population:
         """The population of ``study`` as stored now."""
-        return cls(study.get_trials(deepcopy=False), study.direction, population_size, n_steps)
+        population = cls(study.direction, population_size, n_steps)
+        population.refresh(study.get_trials(deepcopy=False))
+        return population
+
+    def refresh(self, trials: Sequence[FrozenTrial]) -> Population:
+        """Bring the view up to date with ``trials`` (all of the study's); returns ``self``."""
+        finished = self._finished
+        for trial in trials:
+            if trial._trial_id not in finished:
+                self._update(trial)
+        return self
+
+    def _update(self, trial: FrozenTrial) -> None:
+        done = trial.state.is_finished()
+        old = self.by_number.get(trial.number)
+        info = old.info if old is not None else SegmentAttrs.read(trial.user_attrs)
+        if info is None or _DUPLICATE in trial.user_attrs:
+            # Not a segment, or a duplicate abandoned before it ran (see the module docstring).
+            if old is not None:
+                self._remove(old)
+            if done or info is None:
+                self._finished.add(trial._trial_id)
+            return
+        value = trial.value if trial.state == TrialState.COMPLETE else None
+        score = self._sign * value if value is not None and not math.isnan(value) else None
+        segment = Segment(trial, info, score)
+        if old is not None:
+            self._remove(old)
+        self.by_number[segment.number] = segment
+        generations = self._chains.setdefault(segment.member, {})
+        bisect.insort(generations.setdefault(segment.generation, []), segment, key=_number)
+        if done:
+            self._finished.add(trial._trial_id)
+            if score is not None:
+                bisect.insort(self.scored, segment, key=_number)
+                self.scored_log.append(segment)
+        else:
+            self._unfinished[segment.number] = segment
+
+    def _remove(self, segment: Segment) -> None:
+        del self.by_number[segment.number]
+        self._chains[segment.member][segment.generation].remove(segment)
+        self._unfinished.pop(segment.number, None)
+
+    @property
+    def segments(self) -> list[Segment]:
+        """Every segment, by trial number."""
+        return [self.by_number[n] for n in sorted(self.by_number)]
 
     def winner(self, member: int, generation: int) -> Segment | None:
         """The segment that counts for ``(member, generation)``: lowest number, not failed."""
@@ -123,7 +165,8 @@ class Population:
     def frontier(self, member: int) -> int | None:
         """The member's highest generation, or ``None`` before its first segment exists."""
         chain = self._chains.get(member)
-        return max(chain) if chain else None
+        generations = [g for g, attempts in chain.items() if attempts] if chain else []
+        return max(generations) if generations else None
 
     def latest_complete(self, member: int) -> Segment | None:
         """The member's most recent finished segment (its current score and checkpoint)."""
@@ -150,9 +193,13 @@ class Population:
         if latest.end_step >= self.n_steps:
             return True
         # A member whose objective stopped it (TrialPruned) ends there.
+        return self.stopped(member) is not None
+
+    def stopped(self, member: int) -> Segment | None:
+        """The segment whose objective stopped ``member`` (``TrialPruned``), if any."""
         frontier = self.frontier(member)
         winner = self.winner(member, frontier) if frontier is not None else None
-        return winner is not None and winner.state == TrialState.PRUNED
+        return winner if winner is not None and winner.state == TrialState.PRUNED else None
 
     def is_dead(self, member: int, max_retries: int) -> bool:
         """Whether the member's next segment failed more than ``max_retries`` times."""
@@ -178,7 +225,7 @@ class Population:
     def stale(self, now: float, stale_after: float) -> list[Segment]:
         """RUNNING segments whose worker has not beaten its heartbeat for ``stale_after`` s."""
         out = []
-        for s in self.segments:
+        for s in self._unfinished.values():
             if s.state != TrialState.RUNNING:
                 continue
             beat = s.attr(HEARTBEAT)
@@ -186,7 +233,12 @@ class Population:
                 beat = s.trial.datetime_start.timestamp()
             if beat is not None and now - float(beat) > stale_after:
                 out.append(s)
-        return out
+        return sorted(out, key=_number)
 
     def pending(self) -> list[Segment]:
-        return [s for s in self.segments if s.state in (TrialState.RUNNING, TrialState.WAITING)]
+        """RUNNING and WAITING segments, by number."""
+        return [self._unfinished[n] for n in sorted(self._unfinished)]
+
+
+def _number(segment: Segment) -> int:
+    return segment.number

@@ -96,9 +96,18 @@ class Worker:
         self.study = settings.study
         self._deleted = deleted
         self.heartbeats = _Heartbeats(self.study._storage, settings.heartbeat_interval)
+        self._local = threading.local()  # a Population per thread, kept up to date
+        self._candidates: dict[int, Segment] = {}  # checkpoints that may become stale
+        self._candidates_lock = threading.Lock()
 
     def population(self) -> Population:
-        return Population.of(self.study, self.s.population_size, self.s.n_steps)
+        """This thread's view of the population, refreshed from storage."""
+        population = getattr(self._local, "population", None)
+        if population is None:
+            s = self.s
+            population = Population(self.study.direction, s.population_size, s.n_steps)
+            self._local.population = population
+        return population.refresh(self.study.get_trials(deepcopy=False))
 
     def work(
         self,
@@ -345,23 +354,29 @@ class Worker:
         return explore
 
     def _delete_stale_checkpoints(self, population: Population) -> None:
+        seen = getattr(self._local, "seen_scored", 0)  # of this thread's population's log
+        with self._candidates_lock:
+            for s in population.scored_log[seen:]:
+                self._candidates[s.number] = s
+            candidates = list(self._candidates.values())
+        self._local.seen_scored = len(population.scored_log)
         keep: set[str] = set()
-        for s in [population.latest_complete(m) for m in range(self.s.population_size)]:
-            if s is not None and s.attr(CHECKPOINT):
-                keep.add(s.attr(CHECKPOINT))
+        for latest in [population.latest_complete(m) for m in range(self.s.population_size)]:
+            if latest is not None and latest.attr(CHECKPOINT):
+                keep.add(latest.attr(CHECKPOINT))
         for s in population.pending():
             if s.info.restore:
                 keep.add(s.info.restore)
-        scored = [s for s in population.segments if s.score is not None]
-        if scored:
-            best = max(scored, key=lambda s: s.score or -math.inf)
+        if population.scored:
+            best = max(population.scored, key=lambda s: s.score or -math.inf)
             keep.add(best.attr(CHECKPOINT))
         now = time.time()
-        for s in population.segments:
+        for s in candidates:
             artifact_id = s.attr(CHECKPOINT)
-            if artifact_id is None or artifact_id in keep or artifact_id in self._deleted:
+            if artifact_id is None or artifact_id in self._deleted:
+                self._candidates.pop(s.number, None)
                 continue
-            if s.state != TrialState.COMPLETE:
+            if artifact_id in keep:
                 continue
             successor = population.winner(s.member, s.generation + 1)
             completed = None if successor is None else successor.trial.datetime_complete
@@ -369,6 +384,7 @@ class Worker:
                 continue  # another worker may still be about to restore it
             remove_checkpoint(self.s.artifact_store, artifact_id)
             self._deleted.add(artifact_id)
+            self._candidates.pop(s.number, None)
 
 
 def _fail(study: optuna.Study, trial_id: int, reason: str | None) -> None:
@@ -393,7 +409,7 @@ class _Heartbeats:
         self._thread.start()
 
     def add(self, trial_id: int) -> None:
-        self._beat(trial_id)
+        # No beat now: until the first one, staleness is measured from the claim's start time.
         with self._lock:
             self._running.add(trial_id)
 
