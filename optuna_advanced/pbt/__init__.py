@@ -11,7 +11,9 @@ Layout, from the user's entry point down:
   ``_bandit``: PB2's GP-UCB bandit (no Optuna import);
 - ``_population``: the population as read from storage; ``_schema``: the one owner of the
   attribute names a population writes; ``_checkpoint``: checkpoints through Optuna's artifact
-  stores; ``_lineage``: lineage tables and plots.
+  stores; ``_lineage``: lineage tables and plots; ``_replay``: the schedule a member was
+  trained with, the log of exploits, and a fresh member trained on a schedule;
+  ``_heartbeat``: the segments' heartbeats; ``_arguments``: the argument checks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,17 @@ from __future__ import annotations
 from optuna_advanced.pbt._checkpoint import Checkpoint
 from optuna_advanced.pbt._lineage import lineage
 from optuna_advanced.pbt._lineage import plot_lineage
+from optuna_advanced.pbt._replay import perturbations
+from optuna_advanced.pbt._replay import replay
+from optuna_advanced.pbt._replay import schedule
 from optuna_advanced.pbt._wrapper import PopulationBasedTraining
 
-__all__ = ["Checkpoint", "PopulationBasedTraining", "lineage", "plot_lineage"]
+__all__ = [
+    "Checkpoint",
+    "PopulationBasedTraining",
+    "lineage",
+    "perturbations",
+    "plot_lineage",
+    "replay",
+    "schedule",
+]

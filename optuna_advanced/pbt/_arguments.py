@@ -12,6 +12,7 @@ import numbers
 from typing import Any
 
 import optuna
+from optuna.distributions import CategoricalDistribution
 
 from optuna_advanced._checks import check_bool
 from optuna_advanced._checks import check_choice
@@ -36,6 +37,8 @@ def check_arguments(
     perturbation_factors: Any,
     explore: Any,
     exploit: Any,
+    burn_in_period: Any,
+    synch: Any,
     artifact_store: Any,
     delete_stale_checkpoints: Any,
     max_retries: Any,
@@ -55,8 +58,11 @@ def check_arguments(
     check_number(_ME, "quantile_fraction", quantile_fraction, low=0, high=0.5)
     check_number(_ME, "resample_probability", resample_probability, low=0, high=1)
     _check_factors(perturbation_factors)
-    check_choice(_ME, "explore", explore, ("perturb", "pb2"))
+    if not callable(explore):
+        check_choice(_ME, "explore", explore, ("perturb", "pb2"))
     check_bool(_ME, "exploit", exploit)
+    check_int(_ME, "burn_in_period", burn_in_period, minimum=0)
+    check_bool(_ME, "synch", synch)
     if artifact_store is not None and not all(
         callable(getattr(artifact_store, m, None)) for m in ("open_reader", "write", "remove")
     ):
@@ -163,3 +169,18 @@ def check_first_segment(
                 f"{_ME}: initial_params[{member}][{name!r}] = {value!r} is not a value of the "
                 f"objective's {trial.distributions[name]!r}."
             )
+
+
+def as_distributions(search_space: Any) -> Any:
+    """``search_space`` with every list of values turned into a ``CategoricalDistribution`` of
+    them (Ray Tune's mutation lists: explore moves to a neighbouring value, or resamples one);
+    anything else is left for the checks (a tuple such as ``(0, 1)`` is refused: it reads like
+    a range)."""
+    if not isinstance(search_space, Mapping):
+        return search_space
+    return {
+        name: CategoricalDistribution(list(value))
+        if isinstance(value, list) and value
+        else value
+        for name, value in search_space.items()
+    }

@@ -20,6 +20,7 @@ that its distribution contains:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping
 from collections.abc import Sequence
 import math
@@ -156,3 +157,58 @@ def pb2_params(
             rng=rng,
         )
     return space.decode(space.snap(point)[0])
+
+
+#: A user's explore step: ``explore(params, rng) -> new params`` (Ray Tune's
+#: ``custom_explore_fn``, with the random generator of the decision).
+CustomExplore = Callable[[dict[str, Any], np.random.Generator], Mapping[str, Any]]
+
+
+def explorer(
+    population: Population,
+    search_space: Mapping[str, BaseDistribution] | None,
+    kind: str | CustomExplore,
+    resample_probability: float,
+    factors: Sequence[float],
+    interval: int,
+) -> Callable[[Mapping[str, Any], Any, np.random.Generator], tuple[dict[str, Any], Any]]:
+    """The explore step of the scheduler for this population.
+
+    ``kind`` is ``"perturb"`` (PBT), ``"pb2"`` (numeric parameters by PB2's bandit, the others
+    perturbed) or a :data:`CustomExplore` callable, whose values are brought back to their
+    distributions (:func:`optuna_advanced._space.nearest_value`), so explore never leaves the
+    search space.
+    """
+
+    def explore(
+        params: Mapping[str, Any], source: Any, rng: np.random.Generator
+    ) -> tuple[dict[str, Any], dict[str, str]]:
+        base = population.by_number[source.segment]
+        if search_space is not None:
+            mutable = {k: d for k, d in search_space.items() if k in base.trial.params}
+        else:
+            mutable = dict(base.trial.distributions)
+        if callable(kind):
+            proposed = dict(kind(dict(params), rng))
+            new = dict(params)
+            how = {}
+            for name, dist in mutable.items():
+                if name in proposed:
+                    new[name] = nearest_value(dist, proposed[name])
+                    how[name] = "custom"
+            return new, how
+        if kind == "perturb":
+            return perturb(
+                params, mutable, rng, resample_probability=resample_probability, factors=factors
+            )
+        numeric = {k: d for k, d in mutable.items() if not isinstance(d, CategoricalDistribution)}
+        others = {k: d for k, d in mutable.items() if k not in numeric}
+        new, how = perturb(
+            params, others, rng, resample_probability=resample_probability, factors=factors
+        )
+        if numeric:
+            new.update(pb2_params(numeric, base, population, interval, rng))
+            how.update({k: "pb2" for k in numeric})
+        return new, how
+
+    return explore

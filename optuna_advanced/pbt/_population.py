@@ -201,6 +201,29 @@ class Population:
         winner = self.winner(member, frontier) if frontier is not None else None
         return winner if winner is not None and winner.state == TrialState.PRUNED else None
 
+    def final(self, member: int) -> tuple[Segment, float] | None:
+        """Where ``member`` ended, if it has, and its score there: its segment that reached
+        ``n_steps``, or, for a member its objective stopped, the better of the stopping
+        segment (its last reported value) and its latest finished one."""
+        latest = self.latest_complete(member)
+        if latest is not None and latest.end_step >= self.n_steps and latest.score is not None:
+            return latest, latest.score
+        stopped = self.stopped(member)
+        if stopped is None:
+            return None
+        candidates = [(latest, latest.score)] if latest and latest.score is not None else []
+        value = stopped.trial.value  # Optuna's value of a pruned trial: its last report
+        if value is not None and not math.isnan(value):
+            candidates.append((stopped, self._sign * value))
+        return max(candidates, key=lambda c: c[1], default=None)
+
+    def progress(self, member: int) -> int:
+        """Steps ``member`` has reached (``n_steps`` once it is done or stopped)."""
+        if self.stopped(member) is not None:
+            return self.n_steps
+        latest = self.latest_complete(member)
+        return 0 if latest is None else min(latest.end_step, self.n_steps)
+
     def is_dead(self, member: int, max_retries: int) -> bool:
         """Whether the member's next segment failed more than ``max_retries`` times."""
         frontier = self.frontier(member)

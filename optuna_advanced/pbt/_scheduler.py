@@ -80,10 +80,20 @@ def exploit_source(
     member drawn uniformly from the top ``quantile_fraction`` (each quantile holds
     ``ceil(n * quantile_fraction)`` members, at most half of them). Members of the top quantile
     that have already finished training are not copied: the copy would end at once, untrained.
+
+    Equal scores are ordered at random (from ``rng``, so every process decides the same). A
+    fixed order would rank the same member best for ever on a plateau (every score equal, say
+    0 while every learning rate diverges): it would never be exploited, never explored, and be
+    the source of most copies, so the population would not leave the plateau.
     """
     if member not in standings or len(standings) < 2:
         return None
-    ranked = sorted(standings, key=lambda m: (standings[m].score, -m))  # worst first
+    scores = {m: standings[m].score for m in standings}
+    if len(set(scores.values())) < len(scores):  # ties: break them at random
+        draws = dict(zip(sorted(scores), rng.random(len(scores))))
+        ranked = sorted(scores, key=lambda m: (scores[m], draws[m]))  # worst first
+    else:  # no rng drawn, so decisions without ties do not depend on this branch
+        ranked = sorted(scores, key=lambda m: scores[m])
     n_quantile = min(math.ceil(len(ranked) * quantile_fraction), len(ranked) // 2)
     if n_quantile == 0 or member not in ranked[:n_quantile]:
         return None
@@ -102,6 +112,7 @@ def next_segment(
     quantile_fraction: float,
     explore: Explore | None,
     rng: np.random.Generator,
+    burn_in: int = 0,
 ) -> Decision:
     """The next segment of ``done.member``, whose segment ``done`` just ended.
 
@@ -114,9 +125,11 @@ def next_segment(
         explore: How exploited hyperparameters change; ``None`` turns exploit off (every
             member continues with its own hyperparameters).
         rng: Random generator of this decision (exploit draw first, explore after).
+        burn_in: No exploit before a member has reached this step (Ray Tune's
+            ``burn_in_period``): early scores often rank configurations wrongly.
     """
     source = None
-    if explore is not None:
+    if explore is not None and done.end_step >= burn_in:
         source = exploit_source(done.member, standings, quantile_fraction, n_steps, rng)
     if explore is None or source is None:
         start = done.end_step

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from dataclasses import dataclass
 from dataclasses import fields
+from dataclasses import MISSING
 from dataclasses import replace
 from typing import Any
 
@@ -96,13 +97,20 @@ class PopulationConfig:
     population_size: int
     perturbation_interval: int
     n_steps: int
-    explore: str  # "perturb", "pb2", or "none" without exploit
+    explore: str  # "perturb", "pb2", "custom", or "none" without exploit
     quantile_fraction: float
+    burn_in_period: int = 0
+    synch: bool = False
 
     KEY = "pbt:config"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        """The settings a study stored before they existed had (for resuming old studies)."""
+        return {f.name: f.default for f in fields(cls) if f.default is not MISSING}
 
     @classmethod
     def stored(cls, study_user_attrs: Mapping[str, Any]) -> dict[str, Any] | None:

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution
-from optuna.distributions import CategoricalDistribution
 from optuna.exceptions import UpdateFinishedTrialError
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
@@ -37,19 +36,17 @@ from optuna_advanced._space import sample_prior
 from optuna_advanced.pbt._arguments import check_first_segment
 from optuna_advanced.pbt._checkpoint import Checkpoint
 from optuna_advanced.pbt._checkpoint import remove_checkpoint
-from optuna_advanced.pbt._explore import pb2_params
-from optuna_advanced.pbt._explore import perturb
+from optuna_advanced.pbt._explore import explorer
+from optuna_advanced.pbt._heartbeat import Heartbeats
 from optuna_advanced.pbt._population import Population
 from optuna_advanced.pbt._population import Segment
 from optuna_advanced.pbt._scheduler import Explore
 from optuna_advanced.pbt._scheduler import next_segment
-from optuna_advanced.pbt._scheduler import Standing
 from optuna_advanced.pbt._schema import ATTRS
 from optuna_advanced.pbt._schema import CHECKPOINT
 from optuna_advanced.pbt._schema import DUPLICATE_OF
 from optuna_advanced.pbt._schema import ERROR
 from optuna_advanced.pbt._schema import FAILED
-from optuna_advanced.pbt._schema import HEARTBEAT
 from optuna_advanced.pbt._schema import NAN
 from optuna_advanced.pbt._schema import SegmentAttrs
 
@@ -70,13 +67,15 @@ class Settings:
     quantile_fraction: float
     resample_probability: float
     perturbation_factors: tuple[float, ...]
-    explore: str
+    explore: Any  # "perturb", "pb2" or a callable
     exploit: bool
     artifact_store: Any
     delete_stale_checkpoints: bool
     max_retries: int
     heartbeat_interval: float
     seed: int | None
+    burn_in_period: int = 0
+    synch: bool = False
 
     @property
     def stale_after(self) -> float:
@@ -95,7 +94,7 @@ class Worker:
         self.s = settings
         self.study = settings.study
         self._deleted = deleted
-        self.heartbeats = _Heartbeats(self.study._storage, settings.heartbeat_interval)
+        self.heartbeats = Heartbeats(self.study._storage, settings.heartbeat_interval)
         self._local = threading.local()  # a Population per thread, kept up to date
         self._candidates: dict[int, Segment] = {}  # checkpoints that may become stale
         self._candidates_lock = threading.Lock()
@@ -130,7 +129,11 @@ class Worker:
             idle = 0
             segment = self._run_if_winner(frozen, population, objective, catch)
             if segment is not None and bar is not None:
-                bar.update(segment.end_step - segment.start_step)
+                # The steps the members have reached (an exploit jumps a member to the step of
+                # the segment it copies), so the bar never overruns its total.
+                population = self.population()
+                bar.n = sum(population.progress(m) for m in range(self.s.population_size))
+                bar.refresh()
 
     def close(self) -> None:
         self.heartbeats.close()
@@ -295,6 +298,37 @@ class Worker:
             return
         if population.frontier(done.member) != done.generation:
             return  # a successor already exists
+        if not self.s.synch:
+            self._decide(population, done)
+        elif self._round_complete(population, done.end_step):
+            # Synchronous PBT: every member decides now, on the same standings.
+            for member in range(self.s.population_size):
+                latest = population.latest_complete(member)
+                if (
+                    latest is not None
+                    and latest.end_step == done.end_step
+                    and population.frontier(member) == latest.generation
+                ):
+                    self._decide(population, latest)
+        if self.s.delete_stale_checkpoints and number % self.s.population_size == 0:
+            # About once per generation. The segment just created restores a member's
+            # latest checkpoint, which is kept anyway.
+            self._delete_stale_checkpoints(population)
+
+    def _round_complete(self, population: Population, step: int) -> bool:
+        """Whether every member still training has finished its segment ending at ``step``."""
+        for member in range(self.s.population_size):
+            if population.is_done(member) or population.is_dead(member, self.s.max_retries):
+                continue
+            latest = population.latest_complete(member)
+            if latest is None or latest.end_step < step:
+                return False
+            if population.frontier(member) != latest.generation:
+                return False  # its next segment exists already (or it is being retried)
+        return True
+
+    def _decide(self, population: Population, done: Segment) -> None:
+        """Create the successor of ``done`` from the scheduler's decision."""
         decision = next_segment(
             done.standing(),
             population.standings(),
@@ -302,7 +336,8 @@ class Worker:
             interval=self.s.perturbation_interval,
             quantile_fraction=self.s.quantile_fraction,
             explore=self._explorer(population) if self.s.exploit else None,
-            rng=self._rng(number, 1),
+            rng=self._rng(done.number, 1),
+            burn_in=self.s.burn_in_period,
         )
         source = population.by_number[decision.source]
         info = SegmentAttrs(
@@ -317,41 +352,17 @@ class Worker:
             restore_from=source.number,
         )
         self._enqueue(decision.params, info)
-        if self.s.delete_stale_checkpoints and number % self.s.population_size == 0:
-            # About once per generation. The segment just created restores a member's
-            # latest checkpoint, which is kept anyway.
-            self._delete_stale_checkpoints(population)
 
     def _explorer(self, population: Population) -> Explore:
-        """The explore step for this population: perturb, or PB2 for numeric parameters."""
         s = self.s
-
-        def explore(
-            params: Mapping[str, Any], source: Standing, rng: np.random.Generator
-        ) -> tuple[dict[str, Any], dict[str, str]]:
-            base = population.by_number[source.segment]
-            if s.search_space is not None:
-                mutable = {k: d for k, d in s.search_space.items() if k in base.trial.params}
-            else:
-                mutable = dict(base.trial.distributions)
-            kwargs = {
-                "resample_probability": s.resample_probability,
-                "factors": s.perturbation_factors,
-            }
-            if s.explore == "perturb":
-                return perturb(params, mutable, rng, **kwargs)  # type: ignore[arg-type]
-            numeric = {
-                k: d for k, d in mutable.items() if not isinstance(d, CategoricalDistribution)
-            }
-            others = {k: d for k, d in mutable.items() if k not in numeric}
-            new, how = perturb(params, others, rng, **kwargs)  # type: ignore[arg-type]
-            if numeric:
-                interval = s.perturbation_interval
-                new.update(pb2_params(numeric, base, population, interval, rng))
-                how.update({k: "pb2" for k in numeric})
-            return new, how
-
-        return explore
+        return explorer(
+            population,
+            s.search_space,
+            s.explore,
+            s.resample_probability,
+            s.perturbation_factors,
+            s.perturbation_interval,
+        )
 
     def _delete_stale_checkpoints(self, population: Population) -> None:
         seen = getattr(self._local, "seen_scored", 0)  # of this thread's population's log
@@ -394,42 +405,3 @@ def _fail(study: optuna.Study, trial_id: int, reason: str | None) -> None:
         study._storage.set_trial_state_values(trial_id, state=TrialState.FAIL)
     except UpdateFinishedTrialError:
         pass
-
-
-class _Heartbeats:
-    """One daemon thread per ``optimize`` call writing ``pbt:heartbeat`` (wall-clock time) on
-    every segment this process is running."""
-
-    def __init__(self, storage: Any, interval: float) -> None:
-        self._storage, self._interval = storage, interval
-        self._running: set[int] = set()
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, daemon=True)
-        self._thread.start()
-
-    def add(self, trial_id: int) -> None:
-        # No beat now: until the first one, staleness is measured from the claim's start time.
-        with self._lock:
-            self._running.add(trial_id)
-
-    def remove(self, trial_id: int) -> None:
-        with self._lock:
-            self._running.discard(trial_id)
-
-    def _beat(self, trial_id: int) -> None:
-        try:
-            ATTRS.write(self._storage, trial_id, HEARTBEAT, time.time(), user=True)
-        except UpdateFinishedTrialError:
-            self.remove(trial_id)
-
-    def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
-            with self._lock:
-                running = list(self._running)
-            for trial_id in running:
-                self._beat(trial_id)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join()

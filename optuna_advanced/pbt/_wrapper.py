@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Sequence
-import math
 import os
 import threading
 import time
@@ -14,11 +13,12 @@ from typing import Literal
 import optuna
 from optuna.distributions import BaseDistribution
 from optuna.trial import FrozenTrial
-from optuna.trial import TrialState
 
 from optuna_advanced import _figures
+from optuna_advanced.pbt._arguments import as_distributions
 from optuna_advanced.pbt._arguments import check_arguments
 from optuna_advanced.pbt._arguments import check_optimize
+from optuna_advanced.pbt._explore import CustomExplore
 from optuna_advanced.pbt._lineage import lineage_figures
 from optuna_advanced.pbt._population import Population
 from optuna_advanced.pbt._schema import ATTRS
@@ -70,9 +70,11 @@ class PopulationBasedTraining:
         population_size: Number of members (at least 2: exploit copies another member).
         perturbation_interval: Steps per segment (between exploit/explore decisions).
         search_space: Hyperparameters that explore may change, with their distributions
-            (Ray Tune's ``hyperparam_mutations``); members' first values are drawn from them.
-            ``None``: every parameter the objective suggests is explored, its first value drawn
-            by the study's sampler, and its distribution taken from the trial.
+            (Ray Tune's ``hyperparam_mutations``); members' first values are drawn from them. A
+            list of values stands for a ``CategoricalDistribution`` of them (Ray's mutation
+            lists: explore moves to a neighbouring value). ``None``: every parameter the
+            objective suggests is explored, its first value drawn by the study's sampler, and
+            its distribution taken from the trial.
         initial_params: Starting hyperparameters of the first members (member ``i`` gets
             ``initial_params[i]``); the others start from draws as above. Each value must be
             one of its distribution's (in ``search_space``, checked at construction;
@@ -82,9 +84,17 @@ class PopulationBasedTraining:
         resample_probability: Probability that explore redraws a value from its prior.
         perturbation_factors: Factors continuous values are multiplied by (at least one above
             1 and one below 1).
-        explore: ``"perturb"`` (PBT) or ``"pb2"``.
+        explore: ``"perturb"`` (PBT), ``"pb2"``, or a callable ``explore(params, rng) ->
+            new params`` (Ray Tune's ``custom_explore_fn``; ``rng`` is the decision's seeded
+            ``numpy.random.Generator``), whose values are brought back into their
+            distributions.
         exploit: ``False`` runs the same population without exploit and explore (every member
             keeps its hyperparameters: a baseline).
+        burn_in_period: No exploit before a member has reached this step (Ray Tune's
+            ``burn_in_period``).
+        synch: Synchronous PBT: a member's next segment is decided only when every member
+            still training has finished the segment ending at the same step, and all decide
+            on the same standings (Ray Tune's ``synch=True``). Asynchronous by default.
         artifact_store: Where checkpoints go; any Optuna ``ArtifactStore``. Default: a
             ``FileSystemArtifactStore`` in ``./pbt_checkpoints`` (use a shared one when workers
             run on several machines).
@@ -132,13 +142,15 @@ class PopulationBasedTraining:
         *,
         population_size: int = 8,
         perturbation_interval: int = 5,
-        search_space: Mapping[str, BaseDistribution] | None = None,
+        search_space: Mapping[str, BaseDistribution | Sequence[Any]] | None = None,
         initial_params: Sequence[Mapping[str, Any]] = (),
         quantile_fraction: float = 0.25,
         resample_probability: float = 0.25,
         perturbation_factors: Sequence[float] = (1.2, 0.8),
-        explore: Literal["perturb", "pb2"] = "perturb",
+        explore: Literal["perturb", "pb2"] | CustomExplore = "perturb",
         exploit: bool = True,
+        burn_in_period: int = 0,
+        synch: bool = False,
         artifact_store: Any = None,
         delete_stale_checkpoints: bool = True,
         max_retries: int = 3,
@@ -146,6 +158,7 @@ class PopulationBasedTraining:
         seed: int | None = None,
         publish_figures: bool = True,
     ) -> None:
+        search_space = as_distributions(search_space)
         check_arguments(
             study,
             population_size=population_size,
@@ -157,6 +170,8 @@ class PopulationBasedTraining:
             perturbation_factors=perturbation_factors,
             explore=explore,
             exploit=exploit,
+            burn_in_period=burn_in_period,
+            synch=synch,
             artifact_store=artifact_store,
             delete_stale_checkpoints=delete_stale_checkpoints,
             max_retries=max_retries,
@@ -174,6 +189,8 @@ class PopulationBasedTraining:
         self.perturbation_factors = tuple(perturbation_factors)
         self.explore = explore
         self.exploit = exploit
+        self.burn_in_period = burn_in_period
+        self.synch = synch
         self._artifact_store = artifact_store
         self.delete_stale_checkpoints = delete_stale_checkpoints
         self.max_retries = max_retries
@@ -262,14 +279,15 @@ class PopulationBasedTraining:
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The best segment that reached ``n_steps`` (the best fully trained member)."""
+        """The best member where it ended: the best of the segments that reached ``n_steps``
+        and of the members the objective stopped (``TrialPruned``), each at the better of its
+        stopping segment (its last reported value) and its latest finished segment."""
         population = self.population()
-        finished = [
-            s for s in population.segments if s.score is not None and s.end_step >= self._steps
-        ]
-        if not finished:
+        ended = [population.final(m) for m in range(self.population_size)]
+        scored = [e for e in ended if e is not None]
+        if not scored:
             raise ValueError("No member has finished training yet.")
-        return max(finished, key=lambda s: s.score or -math.inf).trial
+        return max(scored, key=lambda e: e[1])[0].trial
 
     def load_checkpoint(self, trial: FrozenTrial) -> bytes:
         """The checkpoint a segment saved (e.g. ``pbt.load_checkpoint(pbt.best_trial)``)."""
@@ -291,13 +309,18 @@ class PopulationBasedTraining:
             population_size=self.population_size,
             perturbation_interval=self.perturbation_interval,
             n_steps=self._steps,
-            explore=self.explore if self.exploit else "none",
+            explore=(
+                ("custom" if callable(self.explore) else self.explore) if self.exploit else "none"
+            ),
             quantile_fraction=self.quantile_fraction,
+            burn_in_period=self.burn_in_period,
+            synch=self.synch,
         ).as_dict()
         stored = PopulationConfig.stored(self.study.user_attrs)
+        defaults = PopulationConfig.defaults()
         if stored is None:
             self.study.set_user_attr(PopulationConfig.KEY, config)
-        elif any(stored.get(k) != v for k, v in config.items()):
+        elif any(stored.get(k, defaults.get(k)) != v for k, v in config.items()):
             raise ValueError(
                 f"This study's population was configured as {stored}; this worker has {config}."
             )
@@ -320,15 +343,13 @@ class PopulationBasedTraining:
             max_retries=self.max_retries,
             heartbeat_interval=self.heartbeat_interval,
             seed=self.seed,
+            burn_in_period=self.burn_in_period,
+            synch=self.synch,
         )
 
     def _progress_bar(self) -> Any:
         from tqdm.auto import tqdm
 
         population = self.population()
-        done = sum(
-            s.end_step - s.start_step
-            for s in population.segments
-            if s.state == TrialState.COMPLETE
-        )
+        done = sum(population.progress(m) for m in range(self.population_size))
         return tqdm(total=self.population_size * self._steps, initial=done, unit="step")
