@@ -179,8 +179,6 @@ def as_distributions(search_space: Any) -> Any:
     if not isinstance(search_space, Mapping):
         return search_space
     return {
-        name: CategoricalDistribution(list(value))
-        if isinstance(value, list) and value
-        else value
+        name: CategoricalDistribution(list(value)) if isinstance(value, list) and value else value
         for name, value in search_space.items()
     }
