@@ -43,6 +43,7 @@ from benchmarks import natives
 from benchmarks.population import population_loop
 from benchmarks.population import PopulationLoop
 from benchmarks.problems import Problem
+from benchmarks.ray_population import ray_population_loop
 from optuna_advanced.testing.registry import SAMPLERS
 
 SamplerBuilder = Callable[[int], BaseSampler]
@@ -149,6 +150,8 @@ def contenders() -> dict[str, Contender]:
             Contender(f"pbt{size}-none", None, population=population_loop(size, "perturb", False))
         )
         out.append(Contender(f"pb2-{size}", None, population=population_loop(size, "pb2", True)))
+        out.append(Contender(f"ray-pbt{size}", None, population=ray_population_loop(size, "pbt")))
+        out.append(Contender(f"ray-pb2-{size}", None, population=ray_population_loop(size, "pb2")))
     for entry in SAMPLERS.values():
         if entry.control:
             continue

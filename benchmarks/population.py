@@ -19,6 +19,7 @@ import math
 import tempfile
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.artifacts import FileSystemArtifactStore
 from optuna.trial import FrozenTrial
@@ -30,6 +31,26 @@ from optuna_advanced import PopulationBasedTraining
 from optuna_advanced.pbt import Checkpoint
 
 PopulationLoop = Callable[[optuna.Study, Any, int], None]
+
+
+def initial_population(trainer: Any, size: int, seed: int) -> list[dict[str, Any]]:
+    """The starting hyperparameters of a population, the same for every contender on a
+    (problem, seed): each drawn uniformly (log-uniformly on log scales) from the space."""
+    rng = np.random.default_rng([seed, 20261204])
+    members = []
+    for _ in range(size):
+        params = {}
+        for name, dist in trainer.space.items():
+            u = float(rng.random())
+            if dist.log:
+                low, high = math.log(dist.low), math.log(dist.high)
+                params[name] = float(
+                    min(dist.high, max(dist.low, math.exp(low + u * (high - low))))
+                )
+            else:
+                params[name] = float(dist.low + u * (dist.high - dist.low))
+        members.append(params)
+    return members
 
 
 def population_loop(population_size: int, explore: str, exploit: bool) -> PopulationLoop:
@@ -53,6 +74,7 @@ def population_loop(population_size: int, explore: str, exploit: bool) -> Popula
                 population_size=population_size,
                 perturbation_interval=trainer.perturbation_interval,
                 search_space=trainer.space,
+                initial_params=initial_population(trainer, population_size, seed),
                 explore=explore,  # type: ignore[arg-type]
                 exploit=exploit,
                 artifact_store=FileSystemArtifactStore(tmp),
