@@ -141,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     pbc.add_argument("--population", type=int, default=8)
     pbc.add_argument("--interval", type=int, default=4, help="steps per segment")
     pbc.add_argument("--seed", type=int, default=0)
+    pbc.add_argument("--repeats", type=int, default=3)
     pbc.add_argument("--out", type=Path, required=True)
     report = sub.add_parser("report", help="write DIR/report.md and DIR/plots/")
     report.add_argument("dir", type=Path)
@@ -199,6 +200,7 @@ def main(argv: list[str] | None = None) -> int:
             args.population,
             args.interval,
             args.seed,
+            args.repeats,
         )
         print(pbt_cost.summarise(recs))
         write_report(args.out)

@@ -22,6 +22,9 @@ import math
 from typing import Any
 
 import optuna
+from optuna.storages import BaseStorage
+from optuna.storages import InMemoryStorage
+from optuna.storages import JournalStorage
 from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
 from optuna.trial import TrialState
@@ -98,6 +101,10 @@ class Population:
         self._unfinished: dict[int, Segment] = {}  # by number
         self.scored: list[Segment] = []  # COMPLETE segments with a score, by number
         self.scored_log: list[Segment] = []  # the same, in the order they were seen
+        self._top: dict[int, int] = {}  # each member's highest generation
+        self.best: Segment | None = None  # the COMPLETE segment with the highest score
+        self._open: set[int] = set()  # ids of trials last seen WAITING or RUNNING
+        self._next_number = 0  # the lowest trial number never read
 
     @classmethod
     def of(cls, study: optuna.Study, population_size: int, n_steps: int) -> Population:
@@ -112,7 +119,56 @@ class Population:
         for trial in trials:
             if trial._trial_id not in finished:
                 self._update(trial)
+        self._next_number = max(self._next_number, len(trials))
         return self
+
+    def refresh_from(self, storage: BaseStorage, study_id: int) -> Population:
+        """Bring the view up to date reading only what changed: the WAITING and RUNNING trials,
+        the ones that have finished since the last refresh, and new ones; returns ``self``.
+
+        A study of thousands of finished segments then costs no more to refresh than a new
+        one: finished trials are never read twice, and on the in-process storages (memory,
+        journal) the open ones are read by id."""
+        if isinstance(storage, (InMemoryStorage, JournalStorage)):
+            # Indexed in this process: reading the few open trials by id is cheaper than
+            # filtering every trial of the study by state.
+            active = [storage.get_trial(i) for i in self._open]
+            active = [t for t in active if not t.state.is_finished()]
+        else:  # a database: one query for every open trial beats one per trial
+            active = storage.get_all_trials(
+                study_id, deepcopy=False, states=(TrialState.WAITING, TrialState.RUNNING)
+            )
+        ids = {t._trial_id for t in active}
+        still_open: set[int] = set()
+        for trial in active:
+            if trial._trial_id not in self._finished:  # else: not a segment (a user's trial)
+                self._update(trial)
+                still_open.add(trial._trial_id)
+        for trial_id in self._open - ids:  # finished since the last refresh
+            if trial_id not in self._finished:
+                self._update(storage.get_trial(trial_id))
+        while True:  # trials created (and perhaps finished) since the last refresh
+            try:
+                trial_id = storage.get_trial_id_from_study_id_trial_number(
+                    study_id, self._next_number
+                )
+            except KeyError:
+                break
+            if trial_id not in ids and trial_id not in self._finished:
+                trial = storage.get_trial(trial_id)
+                self._update(trial)
+                if not trial.state.is_finished():
+                    still_open.add(trial_id)
+            self._next_number += 1
+        self._open = {i for i in still_open if i not in self._finished}
+        return self
+
+    def refresh_trial(self, trial: FrozenTrial) -> None:
+        """Show the view one trial as it is now (one this process just created, say)."""
+        if trial._trial_id not in self._finished:
+            self._update(trial)
+            if not trial.state.is_finished():
+                self._open.add(trial._trial_id)
 
     def _update(self, trial: FrozenTrial) -> None:
         done = trial.state.is_finished()
@@ -132,12 +188,15 @@ class Population:
             self._remove(old)
         self.by_number[segment.number] = segment
         generations = self._chains.setdefault(segment.member, {})
+        self._top[segment.member] = max(self._top.get(segment.member, 0), segment.generation)
         bisect.insort(generations.setdefault(segment.generation, []), segment, key=_number)
         if done:
             self._finished.add(trial._trial_id)
             if score is not None:
                 bisect.insort(self.scored, segment, key=_number)
                 self.scored_log.append(segment)
+                if self.best is None or score > (self.best.score or -math.inf):
+                    self.best = segment
         else:
             self._unfinished[segment.number] = segment
 
@@ -165,14 +224,18 @@ class Population:
     def frontier(self, member: int) -> int | None:
         """The member's highest generation, or ``None`` before its first segment exists."""
         chain = self._chains.get(member)
-        generations = [g for g, attempts in chain.items() if attempts] if chain else []
-        return max(generations) if generations else None
+        if not chain:
+            return None
+        top = self._top[member]  # an emptied generation (a removed duplicate) is skipped below
+        while top >= 0 and not chain.get(top):
+            top -= 1
+        return top if top >= 0 else None
 
     def latest_complete(self, member: int) -> Segment | None:
         """The member's most recent finished segment (its current score and checkpoint)."""
-        chain = self._chains.get(member, {})
-        for generation in sorted(chain, reverse=True):
-            winner = self.winner(member, generation)
+        frontier = self.frontier(member)
+        for generation in range(frontier if frontier is not None else -1, -1, -1):
+            winner = self.winner(member, generation)  # usually the first or second one looked at
             if winner is not None and winner.state == TrialState.COMPLETE:
                 return winner
         return None

@@ -106,7 +106,7 @@ class Worker:
             s = self.s
             population = Population(self.study.direction, s.population_size, s.n_steps)
             self._local.population = population
-        return population.refresh(self.study.get_trials(deepcopy=False))
+        return population.refresh_from(self.study._storage, self.study._study_id)
 
     def work(
         self,
@@ -121,7 +121,7 @@ class Worker:
             if population.all_finished(self.s.max_retries):
                 return
             self._maintain(population)
-            frozen = self._claim()
+            frozen = self._claim(population)
             if frozen is None:
                 idle += 1
                 time.sleep(min(1.0, 0.05 * idle) * (0.5 + random.random()))
@@ -172,19 +172,24 @@ class Worker:
                 # Its worker died between finishing it and creating the successor.
                 self._enqueue_successor(winner.number)
 
-    def _claim(self) -> FrozenTrial | None:
+    def _claim(self, population: Population) -> FrozenTrial | None:
+        """Move the lowest-numbered WAITING segment to RUNNING (atomic in every storage): one
+        this thread's population knows, else any in the study (another worker's)."""
         storage = self.study._storage
-        waiting = storage.get_all_trials(
-            self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
-        )
-        for trial in waiting:
-            if SegmentAttrs.read(trial.user_attrs) is None:
-                continue
-            try:
-                if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
-                    return storage.get_trial(trial._trial_id)
-            except UpdateFinishedTrialError:
-                continue
+        known = [s.trial for s in population.pending() if s.state == TrialState.WAITING]
+        for candidates in (known, None):
+            if candidates is None:
+                candidates = storage.get_all_trials(
+                    self.study._study_id, deepcopy=False, states=(TrialState.WAITING,)
+                )
+            for trial in candidates:
+                if SegmentAttrs.read(trial.user_attrs) is None:
+                    continue
+                try:
+                    if storage.set_trial_state_values(trial._trial_id, state=TrialState.RUNNING):
+                        return storage.get_trial(trial._trial_id)
+                except UpdateFinishedTrialError:
+                    continue
         return None
 
     def _run_if_winner(
@@ -195,10 +200,9 @@ class Worker:
         catch: tuple[type[Exception], ...],
     ) -> Segment | None:
         # Every segment numbered below the claimed one existed when the claimed one was
-        # created, so a snapshot that holds the claimed one can tell whether it is the winner
-        # (a sibling failing since then only makes us abandon a segment whose retry exists).
-        if frozen.number not in population.by_number:
-            population = self.population()
+        # created, so a snapshot read after the claim can tell whether it is the winner (a
+        # sibling failing since then only makes us abandon a segment whose retry exists).
+        population = self.population()
         segment = population.by_number[frozen.number]
         winner = population.winner(segment.member, segment.generation)
         if winner is not None and winner.number != segment.number:
@@ -279,7 +283,18 @@ class Worker:
         return np.random.default_rng([self.s.seed, *key])
 
     def _enqueue(self, params: dict[str, Any], info: SegmentAttrs) -> None:
-        self.study.enqueue_trial(params, user_attrs=info.user_attrs())
+        # What study.enqueue_trial does, keeping the new trial's id to show it to this
+        # thread's population at once (it is then claimed without scanning the study).
+        template = optuna.trial.create_trial(
+            state=TrialState.WAITING,
+            system_attrs={"fixed_params": params},
+            user_attrs=info.user_attrs(),
+        )
+        storage = self.study._storage
+        trial_id = storage.create_new_trial(self.study._study_id, template_trial=template)
+        population = getattr(self._local, "population", None)
+        if population is not None:
+            population.refresh_trial(storage.get_trial(trial_id))
 
     def _enqueue_first(self, member: int) -> None:
         params: dict[str, Any] = {}
@@ -365,6 +380,10 @@ class Worker:
         )
 
     def _delete_stale_checkpoints(self, population: Population) -> None:
+        now = time.time()
+        if now - getattr(self._local, "last_cleanup", 0.0) < self.s.stale_after / 3:
+            return  # nothing becomes deletable faster than that
+        self._local.last_cleanup = now
         seen = getattr(self._local, "seen_scored", 0)  # of this thread's population's log
         with self._candidates_lock:
             for s in population.scored_log[seen:]:
@@ -378,9 +397,8 @@ class Worker:
         for s in population.pending():
             if s.info.restore:
                 keep.add(s.info.restore)
-        if population.scored:
-            best = max(population.scored, key=lambda s: s.score or -math.inf)
-            keep.add(best.attr(CHECKPOINT))
+        if population.best is not None:
+            keep.add(population.best.attr(CHECKPOINT))
         now = time.time()
         for s in candidates:
             artifact_id = s.attr(CHECKPOINT)

@@ -307,7 +307,9 @@ def test_stale_segment_of_a_dead_worker_is_failed_and_retried(tmp_path: Path) ->
     pbt = make(tmp_path, population_size=2, heartbeat_interval=0.2)
     worker = _worker(pbt, n_steps=8)
     worker._enqueue_first(0)
-    claimed = worker._claim()  # a worker claims member 0's segment and dies without a heartbeat
+    claimed = worker._claim(
+        worker.population()
+    )  # a worker claims member 0's segment and dies without a heartbeat
     worker.close()
     assert claimed is not None
     pbt.optimize(toy, n_steps=8)
