@@ -240,7 +240,6 @@ CASES: list[Case] = [_registry_case(name) for name in SAMPLERS] + [
                 "pbt:perturbation",
                 "pbt:restore",
                 "pbt:checkpoint",
-                "pbt:heartbeat",
             }
         ),
         curve=_segment_curve,
