@@ -4,7 +4,7 @@
 ``tests/data/golden.json``; a refactoring that must not change behaviour keeps them equal.
 Regenerate (only when a behaviour change is intended, and say so in the commit) with::
 
-    python -m tests.golden --write
+    python -m tests.golden --write [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -201,16 +201,27 @@ def same(a: Any, b: Any) -> bool:
     return bool(a == b) and type(a) is type(b)
 
 
+#: Recordings exact only up to the trial where another library's numerical optimiser takes
+#: over (BoTorch's acquisition optimisation, from AxSampler's 6th trial): its floats move with
+#: library versions and BLAS, and the history with them. Later trials are compared by their
+#: parameter names and state.
+EXACT_UNTIL = {"AxSampler/mixed": 5}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="rewrite tests/data/golden.json")
+    parser.add_argument("--only", nargs="*", help="only these recordings (others kept as stored)")
     args = parser.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     np.seterr(all="ignore")
-    result = {name: plain(run()) for name, run in recordings().items()}
+    chosen = {n: r for n, r in recordings().items() if not args.only or n in args.only}
+    result = {name: plain(run()) for name, run in chosen.items()}
     if args.write:
         GOLDEN.parent.mkdir(exist_ok=True)
-        GOLDEN.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n")
+        stored = json.loads(GOLDEN.read_text()) if GOLDEN.exists() else {}
+        stored.update(result)
+        GOLDEN.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
         print(f"wrote {GOLDEN}")
     else:
         stored = json.loads(GOLDEN.read_text())

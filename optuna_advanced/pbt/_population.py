@@ -287,6 +287,44 @@ class Population:
         latest = self.latest_complete(member)
         return 0 if latest is None else min(latest.end_step, self.n_steps)
 
+    def position(self, member: int) -> int:
+        """The step ``member`` trains from next: where its open segment starts, else where its
+        latest finished segment ended (0 before any)."""
+        frontier = self.frontier(member)
+        if frontier is not None:
+            open_ = self.winner(member, frontier)
+            if open_ is not None and open_.state in (TrialState.WAITING, TrialState.RUNNING):
+                return open_.start_step
+        latest = self.latest_complete(member)
+        return 0 if latest is None else latest.end_step
+
+    def behind(self, member: int, step: int, max_retries: int) -> bool:
+        """Whether another member still training has not reached ``step`` yet.
+
+        Asynchronous PBT then waits to decide ``member``'s next segment, so that scores are
+        compared at one step rather than a newer one against older ones (with fewer workers
+        than members, that keeps the member just finished out of the bottom quantile for
+        ever). It waits only while there is other work: a worker with nothing to run decides.
+        """
+        for m in range(self.population_size):
+            if m == member or self.is_done(m) or self.is_dead(m, max_retries):
+                continue
+            if self.position(m) < step:
+                return True
+        return False
+
+    def undecided(self) -> list[Segment]:
+        """Latest finished segments of members that still train and have no next segment yet,
+        furthest behind first."""
+        out = []
+        for m in range(self.population_size):
+            latest = self.latest_complete(m)
+            if latest is None or latest.end_step >= self.n_steps or self.stopped(m) is not None:
+                continue
+            if self.frontier(m) == latest.generation:
+                out.append(latest)
+        return sorted(out, key=lambda s: (s.end_step, s.member))
+
     def is_dead(self, member: int, max_retries: int) -> bool:
         """Whether the member's next segment failed more than ``max_retries`` times."""
         frontier = self.frontier(member)

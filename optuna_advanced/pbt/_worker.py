@@ -121,7 +121,10 @@ class Worker:
             if population.all_finished(self.s.max_retries):
                 return
             self._maintain(population)
+            self._decide_deferred(population, force=False)
             frozen = self._claim(population)
+            if frozen is None and self._decide_deferred(population, force=True):
+                continue
             if frozen is None:
                 idle += 1
                 time.sleep(min(1.0, 0.05 * idle) * (0.5 + random.random()))
@@ -314,7 +317,8 @@ class Worker:
         if population.frontier(done.member) != done.generation:
             return  # a successor already exists
         if not self.s.synch:
-            self._decide(population, done)
+            if not population.behind(done.member, done.end_step, self.s.max_retries):
+                self._decide(population, done)
         elif self._round_complete(population, done.end_step):
             # Synchronous PBT: every member decides now, on the same standings.
             for member in range(self.s.population_size):
@@ -329,6 +333,21 @@ class Worker:
             # About once per generation. The segment just created restores a member's
             # latest checkpoint, which is kept anyway.
             self._delete_stale_checkpoints(population)
+
+    def _decide_deferred(self, population: Population, *, force: bool) -> bool:
+        """Decide the members whose decision waited for members behind them and need not any
+        more, or, with ``force`` (nothing else to run), the one furthest behind. Whether one
+        was (see :meth:`Population.behind`: asynchronous PBT compares scores at one step)."""
+        if self.s.synch:
+            return False
+        decided = False
+        for latest in population.undecided():
+            if (force and not decided) or not population.behind(
+                latest.member, latest.end_step, self.s.max_retries
+            ):
+                self._decide(population, latest)
+                decided = True
+        return decided
 
     def _round_complete(self, population: Population, step: int) -> bool:
         """Whether every member still training has finished its segment ending at ``step``."""

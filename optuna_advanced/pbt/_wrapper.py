@@ -94,7 +94,10 @@ class PopulationBasedTraining:
             ``burn_in_period``).
         synch: Synchronous PBT: a member's next segment is decided only when every member
             still training has finished the segment ending at the same step, and all decide
-            on the same standings (Ray Tune's ``synch=True``). Asynchronous by default.
+            on the same standings (Ray Tune's ``synch=True``, which may leave workers idle).
+            Asynchronous by default: a member's decision waits only while another member
+            still trains towards its step and a worker has other work, so scores are compared
+            at one step without idle workers.
         artifact_store: Where checkpoints go; any Optuna ``ArtifactStore``. Default: a
             ``FileSystemArtifactStore`` in ``./pbt_checkpoints`` (use a shared one when workers
             run on several machines).
