@@ -35,12 +35,14 @@ PopulationLoop = Callable[[optuna.Study, Any, int], None]
 
 def initial_population(trainer: Any, size: int, seed: int) -> list[dict[str, Any]]:
     """The starting hyperparameters of a population, the same for every contender on a
-    (problem, seed): each drawn uniformly (log-uniformly on log scales) from the space."""
+    (problem, seed): each drawn uniformly (log-uniformly on log scales) from the trainer's
+    ``initial_space`` (its whole space when it has none)."""
     rng = np.random.default_rng([seed, 20261204])
+    space = trainer.initial_space or trainer.space
     members = []
     for _ in range(size):
         params = {}
-        for name, dist in trainer.space.items():
+        for name, dist in space.items():
             u = float(rng.random())
             if dist.log:
                 low, high = math.log(dist.low), math.log(dist.high)

@@ -22,6 +22,8 @@ from benchmarks import pbt_cost
 from benchmarks import peers
 from benchmarks import throughput
 from benchmarks.parallel import summarise as summarise_parallel
+from benchmarks.pbt_report import pbt_against_ray
+from benchmarks.pbt_report import pbt_details
 from benchmarks.runner import RESULTS_FILE
 from benchmarks.stats import CHECKPOINTS
 from benchmarks.stats import GRID
@@ -119,7 +121,7 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
             "",
         ]
     if suite == "pbt":
-        out += [pbt_details(recs), ""]
+        out += [pbt_details(recs), "", pbt_against_ray(recs), ""]
     if plot_dir is not None:
         name = plot_suite(recs, suite, plot_dir, norms)
         out.append(f"![{suite} convergence](plots/{name})\n")
@@ -173,44 +175,6 @@ def _seed_list(seeds: set[int]) -> str:
     if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
         return f"{ordered[0]}-{ordered[-1]}"
     return ", ".join(map(str, ordered))
-
-
-def pbt_details(recs: list[dict[str, Any]]) -> str:
-    """Final values and training steps spent, per problem and contender (the ``pbt`` suite).
-
-    A population has no fully trained member before its end, so PBT contenders score regret 1
-    at 25% and 50% of the budget by construction; what matters is the end. ``spent`` is the
-    training steps used, in units of one configuration trained to the end.
-    """
-    rows = []
-    for p in sorted({r["problem"] for r in recs}):
-        for c in sorted({r["contender"] for r in recs if r["problem"] == p}):
-            best, spent = [], []
-            for r in recs:
-                if r["problem"] != p or r["contender"] != c or r.get("error"):
-                    continue
-                full = [t[2] for t in r["trials"] if t[3] == "C" and t[2] is not None]
-                if full:
-                    best.append(min(full))
-                spent.append(sum(t[0] for t in r["trials"]) / r["max_fidelity"])
-            if not best:
-                continue
-            values = np.array(best)
-            cell = f"{values.mean():.4f} ± {values.std(ddof=1) / np.sqrt(len(values)):.4f}"
-            extra = "-"
-            if p == "pbt_toy":  # regret 1.2 - Q: report Q and how often Q >= 1.19
-                extra = f"Q = {1.2 - values.mean():.4f}, Q >= 1.19 in {np.sum(values <= 0.01)}"
-                extra += f"/{len(values)}"
-            rows.append([p, c, cell, extra, f"{np.mean(spent):.2f}", str(len(values))])
-    return "\n".join(
-        [
-            "Best fully trained value at the end (mean ± standard error over seeds; lower is "
-            "better), and training spent in units of one configuration trained to the end. "
-            "PBT contenders have no fully trained member before the end, hence their regret "
-            "of 1 at 25% and 50%.\n",
-            table(rows, ["problem", "contender", "final value", "toy: Q", "spent", "seeds"]),
-        ]
-    )
 
 
 def overhead_report(recs: list[dict[str, Any]]) -> str:

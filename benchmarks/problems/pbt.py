@@ -15,12 +15,28 @@ are measured with. Cost is the number of training steps, as in the ``mf`` suite.
 * ``pbt_mlp_digits``: a one-hidden-layer network in NumPy trained by minibatch SGD with
   momentum on ``load_digits``; learning rate, momentum and weight decay may change at any
   epoch. Validation error after each epoch.
+* ``pbt_plateau``: heavy-ball descent on an ill-conditioned quadratic (curvatures 1 to 1000)
+  whose every *starting* learning rate diverges (``initial_space``: 0.01 to 0.1, stable only
+  below ``2 (1 + momentum) / 1000``). A diverged run reports exactly 1.0, so the whole
+  population starts on a plateau of ties and must find its way down by exploring.
+* ``pbt_short_horizon``: the noisy quadratic model of Wu et al. (2018), "Understanding
+  short-horizon bias in stochastic meta-optimization", in expectation (no sampling noise):
+  a smaller learning rate lowers the loss at once (less gradient noise) but slows the flat
+  directions, so greedy comparisons a few steps ahead decay the rate too early. The best
+  constant rate ends at ~0.017 of the starting loss, a one-step decay at ~0.007, and a
+  greedy five-step look-ahead at ~0.020: exploiting early misleads.
+* ``pbt_sgd_digits``: scikit-learn's ``SGDClassifier`` (logistic loss, constant step) trained
+  with ``partial_fit`` one epoch per step on ``load_digits``; the step size ``eta0`` and the
+  penalty ``alpha`` may change at any epoch. Validation error after each epoch.
 """
 
 from __future__ import annotations
 
+import copy
 import io
+import pickle
 from typing import Any
+import warnings
 
 import numpy as np
 import optuna
@@ -44,6 +60,9 @@ class Trainer:
     max_fidelity: int
     perturbation_interval: int  # steps between PBT's exploit/explore decisions
     space: dict[str, BaseDistribution]
+    # Where the starting population is drawn (``benchmarks.population.initial_population``);
+    # ``None`` is the whole ``space``.
+    initial_space: dict[str, BaseDistribution] | None = None
     optimum: float | None = None
     reference: float | None = None
 
@@ -153,6 +172,104 @@ class MLPDigitsNumpy(Trainer):
         return new_state, error
 
 
+class PlateauStart(Trainer):
+    max_fidelity = 60
+    perturbation_interval = 3
+    space: dict[str, BaseDistribution] = {
+        "learning_rate": FloatDistribution(1e-5, 0.1, log=True),
+        "momentum": FloatDistribution(0.0, 0.95),
+    }
+    initial_space: dict[str, BaseDistribution] | None = {
+        "learning_rate": FloatDistribution(0.01, 0.1, log=True),
+        "momentum": FloatDistribution(0.0, 0.95),
+    }
+    curvatures = np.logspace(0.0, 3.0, 8)
+    bound = 10.0  # |theta| is clipped here and the run reports 1.0 (diverged)
+    optimum = 0.0
+    reference = 1.0
+
+    def init_state(self, seed: int) -> State:
+        return {"theta": np.ones(len(self.curvatures)), "velocity": np.zeros(len(self.curvatures))}
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        theta = np.array(state["theta"], dtype=float)
+        velocity = np.array(state["velocity"], dtype=float)
+        lr, momentum = params["learning_rate"], params["momentum"]
+        for _ in range(n_steps):
+            velocity = momentum * velocity - lr * self.curvatures * theta
+            theta = theta + velocity
+            clipped = np.abs(theta) >= self.bound
+            theta = np.clip(theta, -self.bound, self.bound)
+            velocity[clipped] = 0.0
+        if np.any(np.abs(theta) >= self.bound):
+            value = 1.0
+        else:
+            start = float(np.sum(self.curvatures))
+            value = min(1.0, float(np.sum(self.curvatures * theta**2)) / start)
+        return {"theta": theta, "velocity": velocity}, value
+
+
+class ShortHorizon(Trainer):
+    max_fidelity = 100
+    perturbation_interval = 5
+    space: dict[str, BaseDistribution] = {
+        "learning_rate": FloatDistribution(1e-3, 2.0, log=True),
+    }
+    curvatures = np.logspace(-3.5, 0.0, 20)
+    noise = 0.03  # gradient noise variance per unit of curvature
+    optimum = 0.0
+    reference = 1.0
+
+    def init_state(self, seed: int) -> State:
+        return {"second_moment": np.ones(len(self.curvatures))}
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        m = np.array(state["second_moment"], dtype=float)
+        lr = params["learning_rate"]
+        c = self.curvatures
+        for _ in range(n_steps):  # E[theta^2] under SGD with gradient noise variance noise * c
+            m = (1.0 - lr * c) ** 2 * m + lr**2 * c * self.noise
+        return {"second_moment": m}, float(np.sum(c * m) / np.sum(c))
+
+
+class SGDDigits(Trainer):
+    max_fidelity = 30
+    perturbation_interval = 3
+    space: dict[str, BaseDistribution] = {
+        "eta0": FloatDistribution(1e-4, 1.0, log=True),
+        "alpha": FloatDistribution(1e-6, 1e-1, log=True),
+    }
+
+    # The state is the fitted estimator itself: it is pickled (our own bytes, never a user's).
+    @staticmethod
+    def dumps(state: State) -> bytes:
+        return pickle.dumps(state)
+
+    @staticmethod
+    def loads(data: bytes) -> State:
+        state: State = pickle.loads(data)  # noqa: S301 - written by dumps above, same run
+        return state
+
+    def init_state(self, seed: int) -> State:
+        from sklearn.linear_model import SGDClassifier
+
+        model = SGDClassifier(loss="log_loss", learning_rate="constant", random_state=seed)
+        return {"model": model, "epoch": 0}
+
+    def train(self, state: State, params: dict[str, Any], n_steps: int) -> tuple[State, float]:
+        x_train, x_valid, y_train, y_valid = digits_split()
+        model = copy.deepcopy(state["model"])
+        model.set_params(eta0=params["eta0"], alpha=params["alpha"])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # overflow on diverging step sizes
+            for _ in range(n_steps):
+                model.partial_fit(x_train, y_train, classes=np.arange(10))
+            error = float(np.mean(model.predict(x_valid) != y_valid))
+        if not np.all(np.isfinite(model.coef_)):
+            error = 1.0
+        return {"model": model, "epoch": int(state["epoch"]) + n_steps}, error
+
+
 def _forward(w: dict[str, np.ndarray], x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     hidden = np.maximum(0.0, x @ w["w1"] + w["b1"])
     logits = hidden @ w["w2"] + w["b2"]
@@ -188,5 +305,11 @@ def problems() -> list[Problem]:
             max_fidelity=trainer.max_fidelity,
             numeric_only=True,
         )
-        for name, trainer in (("pbt_toy", PBTToy), ("pbt_mlp_digits", MLPDigitsNumpy))
+        for name, trainer in (
+            ("pbt_toy", PBTToy),
+            ("pbt_mlp_digits", MLPDigitsNumpy),
+            ("pbt_plateau", PlateauStart),
+            ("pbt_short_horizon", ShortHorizon),
+            ("pbt_sgd_digits", SGDDigits),
+        )
     ]

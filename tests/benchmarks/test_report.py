@@ -118,3 +118,30 @@ def test_contender_with_fewer_seeds_leaves_the_main_tables_unchanged(tmp_path: P
     assert after.startswith(before.split("![sf convergence]")[0])
     # optimum 2 and reference 5 (median of the four first values) from a and b only
     assert "| c | 1.000 | 1.000 | -0.500 | 1.00 | 1 | 1 |" in after
+
+
+def test_pbt_against_ray_pairs_runs_by_seed_and_counts_runs_worse_than_no_pbt() -> None:
+    from benchmarks.pbt_report import pbt_against_ray
+
+    def run(contender: str, seed: int, final: float) -> dict[str, Any]:
+        # Two segments: a partial one, then the fully trained member's final value.
+        trials: list[list[Any]] = [[5, 9.0, None, "P"], [5, final, final, "C"]]
+        return _rec(contender, seed, trials, suite="pbt", problem="toy")
+
+    recs = []
+    for seed in range(6):
+        recs.append(run("pbt4", seed, 1.0 + seed))  # ours: 1..6
+        recs.append(run("ray-pbt4", seed, 2.0 + seed if seed < 5 else 0.5))  # wins 5, loses 1
+        recs.append(run("pbt4-none", seed, 3.5))  # ours worse on seeds 3-5, Ray on 2-4
+    recs.append(run("ray-pbt4", 99, 0.0))  # no pair: left out
+    text = pbt_against_ray(recs)
+    row = next(line for line in text.splitlines() if "pbt4 vs ray-pbt4" in line)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert cells[0] == "toy"
+    assert cells[2] == "3.5"  # median of 1..6
+    assert cells[3] == "3.5"  # median of 0.5, 2, 3, 4, 5, 6
+    assert cells[4] == "5-1"
+    assert 0.0 < float(cells[5]) < 1.0
+    assert cells[6] == "3/6" and cells[7] == "3/6"
+    assert cells[8] == "6"
+    assert "pb2-4" not in text  # no PB2 runs: no PB2 rows
