@@ -12,6 +12,8 @@ TORCH_PIP_ARGS ?=
 # mf-prior-bench pins numpy<2 for benchmarks we do not use; its own dependencies are in the
 # `bench` extra, so it goes in without them.
 MFPBENCH_SPEC ?= mf-prior-bench==1.10.0
+# dehb pins numpy<2 too; its dependencies are in the `bench` extra as well.
+DEHB_SPEC ?= dehb==0.1.2
 PYTEST_ARGS ?=
 
 .PHONY: demo test quicktest lint hublint typecheck pytest docs clean
@@ -29,6 +31,7 @@ $(VENV)/.test-deps: pyproject.toml | $(PY)
 	$(PIP) install -q $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(PIP) install -q -e ".[all,dev,bench,docs]"
 	$(PIP) install -q --no-deps "$(MFPBENCH_SPEC)"
+	$(PIP) install -q --no-deps "$(DEHB_SPEC)"
 	touch $@ $(VENV)/.demo-deps
 
 demo: $(VENV)/.demo-deps

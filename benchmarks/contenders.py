@@ -26,6 +26,10 @@ Names:
         Training with 4 or 8 members (``pbt`` suite only; see ``benchmarks.population``).
     ``hyperopt-native``, ``smac-native``, ``ax-native``: ``hyperopt.fmin`` (TPE), SMAC3's HPO
         facade and Ax's ``Client`` (optional ``bench`` extra; static spaces only).
+    ``hpbandster-bohb``, ``dehb``, ``smac-mf``: HpBandSter's BOHB, DEHB and SMAC3's
+        multi-fidelity facade (Hyperband, eta 3, budgets 1 to the max fidelity), every
+        (configuration, budget) evaluated from scratch as a new trial stopped at its budget
+        (``mf`` suite, static spaces only; see ``benchmarks.mf_natives``).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import optuna
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
 
+from benchmarks import mf_natives
 from benchmarks import natives
 from benchmarks.population import population_loop
 from benchmarks.population import PopulationLoop
@@ -59,6 +64,7 @@ class Contender:
     native: NativeLoop | None = None
     numeric_only: bool = False
     population: PopulationLoop | None = None
+    native_mf: bool = False  # ``native`` is a multi-fidelity loop (``mf`` suite)
 
     def applies_to(self, problem: Problem) -> bool:
         if self.population is not None:
@@ -67,11 +73,16 @@ class Contender:
             return False
         if self.numeric_only and not problem.numeric_only:
             return False
-        if self.native is not None and (problem.suite != "sf" or not problem.static_space):
-            return False  # natives run whole trials on fixed spaces; no multi-fidelity loop
+        if self.native is not None:
+            # Natives need fixed spaces; single-fidelity ones run whole trials (``sf``),
+            # multi-fidelity ones choose budgets themselves (``mf``).
+            return problem.static_space and problem.suite == ("mf" if self.native_mf else "sf")
         return True
 
     def pruner(self, problem: Problem) -> BasePruner | None:
+        if self.native_mf:
+            assert problem.max_fidelity is not None
+            return mf_natives.BudgetPruner(problem.max_fidelity)
         if not self.hyperband:
             return None
         assert problem.max_fidelity is not None
@@ -141,6 +152,9 @@ def contenders() -> dict[str, Contender]:
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
         Contender("smac-native", None, native=natives.smac_loop),
         Contender("ax-native", None, native=natives.ax_loop),
+        Contender("hpbandster-bohb", None, native=mf_natives.hpbandster_loop, native_mf=True),
+        Contender("dehb", None, native=mf_natives.dehb_loop, native_mf=True),
+        Contender("smac-mf", None, native=mf_natives.smac_mf_loop, native_mf=True),
     ]
     for size in (4, 8):
         out.append(
@@ -165,7 +179,7 @@ def contenders() -> dict[str, Contender]:
 
 DEFAULTS = {
     "sf": ["random", "tpe", "gp", "cmaes"],
-    "mf": ["random", "tpe", "random+hb", "tpe+hb"],
+    "mf": ["random", "tpe", "random+hb", "tpe+hb", "hpbandster-bohb", "dehb", "smac-mf"],
     "pbt": ["random", "tpe", "random+hb", "tpe+hb", "pbt8", "pbt8-none", "pbt4", "pb2-4"],
     "overhead": ["random", "tpe", "gp", "cmaes"],
 }

@@ -65,6 +65,10 @@ def test_contenders_apply_where_they_should() -> None:
     assert not known["cmaes"].applies_to(svc) and known["cmaes"].applies_to(bbob)
     assert not known["hyperopt-native"].applies_to(svc)
     assert not known["tpe+hb"].applies_to(bbob) and known["tpe+hb"].applies_to(mlp)
+    mfh3 = next(p for p in problems("mf") if p.name == "mfh3_good")
+    for name in ("hpbandster-bohb", "dehb", "smac-mf"):  # multi-fidelity natives: mf only
+        assert known[name].applies_to(mfh3) and not known[name].applies_to(bbob)
+    assert not known["smac-native"].applies_to(mfh3)
 
 
 @pytest.mark.slow
