@@ -298,20 +298,21 @@ class Population:
         latest = self.latest_complete(member)
         return 0 if latest is None else latest.end_step
 
-    def behind(self, member: int, step: int, max_retries: int) -> bool:
-        """Whether another member still training has not reached ``step`` yet.
+    def lagging_step(self, max_retries: int) -> int:
+        """The lowest step a member still training trains from (:meth:`position`).
 
-        Asynchronous PBT then waits to decide ``member``'s next segment, so that scores are
-        compared at one step rather than a newer one against older ones (with fewer workers
-        than members, that keeps the member just finished out of the bottom quantile for
-        ever). It waits only while there is other work: a worker with nothing to run decides.
+        Asynchronous PBT waits to decide a member's next segment while this is below the step
+        the member reached, so that scores are compared at one step rather than a newer one
+        against older ones (with fewer workers than members, that keeps the member just
+        finished out of the bottom quantile for ever). It waits only while there is other
+        work: a worker with nothing to run decides.
         """
-        for m in range(self.population_size):
-            if m == member or self.is_done(m) or self.is_dead(m, max_retries):
-                continue
-            if self.position(m) < step:
-                return True
-        return False
+        positions = [
+            self.position(m)
+            for m in range(self.population_size)
+            if not self.is_done(m) and not self.is_dead(m, max_retries)
+        ]
+        return min(positions, default=self.n_steps)
 
     def undecided(self) -> list[Segment]:
         """Latest finished segments of members that still train and have no next segment yet,

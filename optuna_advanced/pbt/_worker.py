@@ -317,8 +317,8 @@ class Worker:
         if population.frontier(done.member) != done.generation:
             return  # a successor already exists
         if not self.s.synch:
-            if not population.behind(done.member, done.end_step, self.s.max_retries):
-                self._decide(population, done)
+            if population.lagging_step(self.s.max_retries) >= done.end_step:
+                self._decide(population, done)  # no member is behind it
         elif self._round_complete(population, done.end_step):
             # Synchronous PBT: every member decides now, on the same standings.
             for member in range(self.s.population_size):
@@ -337,14 +337,16 @@ class Worker:
     def _decide_deferred(self, population: Population, *, force: bool) -> bool:
         """Decide the members whose decision waited for members behind them and need not any
         more, or, with ``force`` (nothing else to run), the one furthest behind. Whether one
-        was (see :meth:`Population.behind`: asynchronous PBT compares scores at one step)."""
+        was (see :meth:`Population.lagging_step`: asynchronous PBT compares at one step)."""
         if self.s.synch:
             return False
+        undecided = population.undecided()
+        if not undecided:
+            return False
+        lagging = population.lagging_step(self.s.max_retries)
         decided = False
-        for latest in population.undecided():
-            if (force and not decided) or not population.behind(
-                latest.member, latest.end_step, self.s.max_retries
-            ):
+        for latest in undecided:
+            if (force and not decided) or lagging >= latest.end_step:
                 self._decide(population, latest)
                 decided = True
         return decided

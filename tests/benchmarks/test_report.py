@@ -145,3 +145,18 @@ def test_pbt_against_ray_pairs_runs_by_seed_and_counts_runs_worse_than_no_pbt() 
     assert cells[6] == "3/6" and cells[7] == "3/6"
     assert cells[8] == "6"
     assert "pb2-4" not in text  # no PB2 runs: no PB2 rows
+
+
+def test_pbtcost_measures_pbt_alone_and_with_the_objective(tmp_path: Path) -> None:
+    from benchmarks import pbt_cost
+
+    records = pbt_cost.run(tmp_path, ["memory"], [24, 48], population=4, interval=2, seed=0)
+    assert [(r["storage"], r["segments"]) for r in records] == [("memory", 24), ("memory", 48)]
+    for r in records:
+        assert r["n_trials"] == r["segments"]
+        # PBT's part alone is a part of the whole gap from one segment's end to the next's.
+        assert 0 < r["between_seconds_per_member_step"] < r["seconds_per_member_step"]
+    text = pbt_cost.summarise(records)
+    rows = [line for line in text.splitlines() if line.startswith("| memory")]
+    assert [row.split("|")[2].strip() for row in rows] == ["all of it", "between segments"]
+    assert all(row.rstrip(" |").endswith("x") for row in rows)
