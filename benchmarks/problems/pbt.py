@@ -16,9 +16,10 @@ are measured with. Cost is the number of training steps, as in the ``mf`` suite.
   momentum on ``load_digits``; learning rate, momentum and weight decay may change at any
   epoch. Validation error after each epoch.
 * ``pbt_plateau``: heavy-ball descent on an ill-conditioned quadratic (curvatures 1 to 1000)
-  whose every *starting* learning rate diverges (``initial_space``: 0.01 to 0.1, stable only
-  below ``2 (1 + momentum) / 1000``). A diverged run reports exactly 1.0, so the whole
-  population starts on a plateau of ties and must find its way down by exploring.
+  whose every *starting* learning rate diverges (``initial_space``: 0.005 to 0.05, stable only
+  below ``2 (1 + momentum) / 1000``). A diverged run reports exactly 1.0 and restarts from
+  scratch (as a crashed training run would), so the whole population starts on a plateau of
+  ties and must find its way down by exploring; a stable rate shows at once.
 * ``pbt_short_horizon``: the noisy quadratic model of Wu et al. (2018), "Understanding
   short-horizon bias in stochastic meta-optimization", in expectation (no sampling noise):
   a smaller learning rate lowers the loss at once (less gradient noise) but slows the flat
@@ -180,11 +181,11 @@ class PlateauStart(Trainer):
         "momentum": FloatDistribution(0.0, 0.95),
     }
     initial_space: dict[str, BaseDistribution] | None = {
-        "learning_rate": FloatDistribution(0.01, 0.1, log=True),
+        "learning_rate": FloatDistribution(0.005, 0.05, log=True),
         "momentum": FloatDistribution(0.0, 0.95),
     }
     curvatures = np.logspace(0.0, 3.0, 8)
-    bound = 10.0  # |theta| is clipped here and the run reports 1.0 (diverged)
+    bound = 10.0  # a run whose |theta| reaches this has diverged: it reports 1.0, restarts
     optimum = 0.0
     reference = 1.0
 
@@ -195,17 +196,18 @@ class PlateauStart(Trainer):
         theta = np.array(state["theta"], dtype=float)
         velocity = np.array(state["velocity"], dtype=float)
         lr, momentum = params["learning_rate"], params["momentum"]
+        diverged = False
         for _ in range(n_steps):
             velocity = momentum * velocity - lr * self.curvatures * theta
             theta = theta + velocity
-            clipped = np.abs(theta) >= self.bound
-            theta = np.clip(theta, -self.bound, self.bound)
-            velocity[clipped] = 0.0
-        if np.any(np.abs(theta) >= self.bound):
-            value = 1.0
-        else:
-            start = float(np.sum(self.curvatures))
-            value = min(1.0, float(np.sum(self.curvatures * theta**2)) / start)
+            if np.any(np.abs(theta) >= self.bound):
+                diverged = True
+                break
+        if diverged:  # a crashed run: it reports the worst score and restarts from scratch
+            fresh = self.init_state(self._seed)
+            return fresh, 1.0
+        start = float(np.sum(self.curvatures))
+        value = min(1.0, float(np.sum(self.curvatures * theta**2)) / start)
         return {"theta": theta, "velocity": velocity}, value
 
 

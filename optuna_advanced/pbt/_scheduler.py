@@ -7,7 +7,9 @@ back as the member's next segment.
 Jaderberg et al. (2017), Sec. 3: when a member is *ready*, *exploit* replaces it by a better
 member (here truncation selection: a member in the bottom ``quantile_fraction`` copies one drawn
 uniformly from the top ``quantile_fraction``), then *explore* changes the copied
-hyperparameters (random perturbation, or PB2's bandit: the ``explore`` callable).
+hyperparameters (random perturbation, or PB2's bandit: the ``explore`` callable). On a plateau
+(every member scores exactly the same, e.g. every learning rate diverges) no member is better to
+copy: each explores from its own hyperparameters.
 """
 
 from __future__ import annotations
@@ -103,6 +105,11 @@ def exploit_source(
     return standings[top[int(rng.integers(len(top)))]]
 
 
+def on_plateau(standings: Mapping[int, Standing]) -> bool:
+    """Whether at least two members stand and all score exactly the same."""
+    return len(standings) >= 2 and len({s.score for s in standings.values()}) == 1
+
+
 def next_segment(
     done: Standing,
     standings: Mapping[int, Standing],
@@ -130,6 +137,13 @@ def next_segment(
     """
     source = None
     if explore is not None and done.end_step >= burn_in:
+        if on_plateau(standings):
+            # Every member scores the same: no one is better to copy, and waiting for the one
+            # member the tie-break puts at the bottom to explore leaves the plateau slowly.
+            # Every member explores from its own hyperparameters instead.
+            params, how = explore(dict(done.params), done, rng)
+            end = min(done.end_step + interval, n_steps)
+            return Decision(done.segment, None, params, how, done.end_step, end)
         source = exploit_source(done.member, standings, quantile_fraction, n_steps, rng)
     if explore is None or source is None:
         start = done.end_step

@@ -81,3 +81,21 @@ def test_the_same_rng_gives_the_same_decision() -> None:
     assert decide(scores, member=0, rng=np.random.default_rng(3)) == decide(
         scores, member=0, rng=np.random.default_rng(3)
     )
+
+
+def test_on_a_plateau_every_member_explores_from_its_own_hyperparameters() -> None:
+    for member in range(4):
+        decision = decide([0.0, 0.0, 0.0, 0.0], member)
+        assert decision.exploited is None  # nobody is better to copy
+        assert decision.source == 100 + member
+        assert decision.params == {"h": 2.0 * member}
+        assert decision.perturbation == {"h": "*2"}
+        assert (decision.start_step, decision.end_step) == (8, 12)
+    # Diverged members (-inf) tie as well; one member ahead breaks the plateau.
+    assert decide([-np.inf] * 4, 3).perturbation == {"h": "*2"}
+    partial = [decide([0.0, 0.0, 0.0, 1.0], m) for m in range(4)]
+    assert [d.exploited for d in partial].count(103) == 1  # the bottom one of the three tied
+    assert all(d.perturbation is None for d in partial if d.exploited is None)
+    # Burn-in and exploit=False still hold on a plateau.
+    assert decide([0.0] * 4, 0, burn_in=10).perturbation is None
+    assert decide([0.0] * 4, 0, explore=None).perturbation is None
