@@ -116,6 +116,35 @@ def pbt_against_ray(recs: list[dict[str, Any]]) -> str:
         return ""
     return "\n".join(
         [
+            _against_ray_table(rows),
+            "",
+            "Wall time per member step on `pbt_toy` (whose training step costs microseconds, so "
+            "this is each scheduler's own cost, start-up included; medians over seeds, in-memory "
+            "study for ours, one process each):\n",
+            _wall_per_step(recs),
+        ]
+    )
+
+
+def _wall_per_step(recs: list[dict[str, Any]]) -> str:
+    rows = []
+    for c in sorted({r["contender"] for r in recs if r["problem"] == "pbt_toy"}):
+        digits = "".join(ch for ch in c.split("-")[-1] if ch.isdigit())
+        if not c.startswith(("pbt", "pb2", "ray-")) or not digits:
+            continue
+        walls = [
+            r["wall_time"] / (int(digits) * r["max_fidelity"])
+            for r in recs
+            if r["problem"] == "pbt_toy" and r["contender"] == c and not r.get("error")
+        ]
+        if walls:
+            rows.append([c, f"{1e3 * float(np.median(walls)):.2f} ms", str(len(walls))])
+    return table(rows, ["contender", "wall time per member step", "runs"])
+
+
+def _against_ray_table(rows: list[list[str]]) -> str:
+    return "\n".join(
+        [
             "### Against Ray Tune's PBT and PB2\n",
             "Same problem, seed, starting population, population size and steps; best fully "
             "trained value at the end (lower is better), medians over seeds; wins-losses of "

@@ -8,8 +8,8 @@ Jaderberg et al. (2017), Sec. 3: when a member is *ready*, *exploit* replaces it
 member (here truncation selection: a member in the bottom ``quantile_fraction`` copies one drawn
 uniformly from the top ``quantile_fraction``), then *explore* changes the copied
 hyperparameters (random perturbation, or PB2's bandit: the ``explore`` callable). On a plateau
-(every member scores exactly the same, e.g. every learning rate diverges) no member is better to
-copy: each explores from its own hyperparameters.
+(every member scores exactly the same with different hyperparameters, e.g. every learning rate
+diverges) no member is better to copy: each explores from its own hyperparameters.
 """
 
 from __future__ import annotations
@@ -106,8 +106,13 @@ def exploit_source(
 
 
 def on_plateau(standings: Mapping[int, Standing]) -> bool:
-    """Whether at least two members stand and all score exactly the same."""
-    return len(standings) >= 2 and len({s.score for s in standings.values()}) == 1
+    """Whether the members stand on a plateau: at least two, all scoring exactly the same
+    although their hyperparameters differ. (Members that share their hyperparameters and
+    score the same have converged, e.g. copies of one member at the bounds of the space:
+    they are not moved away by exploring all at once.)"""
+    if len(standings) < 2 or len({s.score for s in standings.values()}) > 1:
+        return False
+    return len({tuple(sorted(s.params.items())) for s in standings.values()}) > 1
 
 
 def next_segment(

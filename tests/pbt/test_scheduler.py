@@ -96,6 +96,21 @@ def test_on_a_plateau_every_member_explores_from_its_own_hyperparameters() -> No
     partial = [decide([0.0, 0.0, 0.0, 1.0], m) for m in range(4)]
     assert [d.exploited for d in partial].count(103) == 1  # the bottom one of the three tied
     assert all(d.perturbation is None for d in partial if d.exploited is None)
+    # Members with the same hyperparameters and score have converged: the usual exploit.
+    converged = {m: Standing(m, 100 + m, 0.5, 8, {"h": 1.0}) for m in range(4)}
+    moved = [
+        next_segment(
+            converged[m],
+            converged,
+            n_steps=20,
+            interval=4,
+            quantile_fraction=0.25,
+            explore=double,
+            rng=np.random.default_rng(0),
+        )
+        for m in range(4)
+    ]
+    assert sum(d.perturbation is not None for d in moved) == 1  # only the bottom one explores
     # Burn-in and exploit=False still hold on a plateau.
     assert decide([0.0] * 4, 0, burn_in=10).perturbation is None
     assert decide([0.0] * 4, 0, explore=None).perturbation is None
