@@ -83,6 +83,7 @@ def test_native_runs_on_the_runners_budget_and_reproduces(contender: str) -> Non
     assert [t[1] for t in other] != [t[1] for t in trials[: len(other)]]
 
 
+@pytest.mark.slow
 def test_sparse_reports_stop_at_the_first_report_past_the_budget() -> None:
     # Like hgb_digits: a trial whose budget falls between two reports pays the later one.
     trials = _run("dehb", steps=(1, 3, 9, 10))["trials"]
@@ -90,6 +91,7 @@ def test_sparse_reports_stop_at_the_first_report_past_the_budget() -> None:
     assert all(t[3] == ("C" if t[0] == MAX_FIDELITY else "P") for t in trials)
 
 
+@pytest.mark.slow
 def test_full_budget_on_a_real_problem_reaches_full_fidelity() -> None:
     problem = next(p for p in problems("mf") if p.name == "mfh3_good")
     assert problem.max_fidelity == 100

@@ -32,6 +32,9 @@ from benchmarks.problems.mf_synthetic import MisleadingShift
 from benchmarks.problems.mf_synthetic import NoisyLevy
 from benchmarks.problems.mf_synthetic import sample_space
 
+# Builds every mf problem and trains scikit-learn models: seconds, not milliseconds.
+pytestmark = pytest.mark.slow
+
 PROBLEMS = {p.name: p for p in problems("mf")}
 NEW = ("mis6_shift", "cond26", "cross_int64", "frac_svc", "noisy_levy5", "tab_sgd_digits")
 #: A configuration of mlp_digits that trains in a fraction of a second.
