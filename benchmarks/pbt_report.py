@@ -44,7 +44,10 @@ def pbt_details(recs: list[dict[str, Any]]) -> str:
             "Best fully trained value at the end (mean ± standard error over seeds; lower is "
             "better), and training spent in units of one configuration trained to the end. "
             "PBT contenders have no fully trained member before the end, hence their regret "
-            "of 1 at 25% and 50%.\n",
+            "of 1 at 25% and 50%. Ray Tune's runs are recorded from each trial's "
+            "`metrics_dataframe`, which keeps only the reports since the trial's latest "
+            "exploit: their `spent` and their regret before 100% undercount and mean nothing; "
+            "their final values are complete (every trial's last report is kept).\n",
             table(rows, ["problem", "contender", "final value", "toy: Q", "spent", "seeds"]),
         ]
     )
