@@ -48,7 +48,7 @@ from optuna.trial import TrialState
 
 from benchmarks.configspace import plain_params
 from benchmarks.configspace import to_configspace
-from benchmarks.natives import _static_space as static_space
+from benchmarks.natives import static_space
 
 Done = Callable[[], bool]
 BUDGET_ATTR = "mf:budget"

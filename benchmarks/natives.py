@@ -43,7 +43,7 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _static_space(objective: Any) -> dict[str, BaseDistribution]:
+def static_space(objective: Any) -> dict[str, BaseDistribution]:
     space = getattr(objective, "space", None)
     if space is None:
         raise ValueError("native peers need a problem with a static `space`")
@@ -59,7 +59,7 @@ def hyperopt_loop(study: optuna.Study, objective: Any, seed: int, budget: int, d
     from hyperopt.pyll import scope
 
     space: dict[str, Any] = {}
-    for name, dist in _static_space(objective).items():
+    for name, dist in static_space(objective).items():
         if isinstance(dist, CategoricalDistribution):
             space[name] = hp.choice(name, list(dist.choices))
         elif isinstance(dist, IntDistribution):
@@ -95,7 +95,7 @@ def smac_loop(study: optuna.Study, objective: Any, seed: int, budget: int, done:
     from smac import Scenario
     from smac.runhistory.dataclasses import TrialValue
 
-    cs = to_configspace(_static_space(objective), seed)
+    cs = to_configspace(static_space(objective), seed)
     with tempfile.TemporaryDirectory() as out:
         scenario = Scenario(
             cs, deterministic=True, n_trials=budget, seed=seed, output_directory=Path(out)
@@ -115,7 +115,7 @@ def ax_loop(study: optuna.Study, objective: Any, seed: int, budget: int, done: D
     from ax import RangeParameterConfig
 
     parameters: list[Any] = []
-    for name, dist in _static_space(objective).items():
+    for name, dist in static_space(objective).items():
         if isinstance(dist, CategoricalDistribution):
             parameters.append(
                 ChoiceParameterConfig(

@@ -32,6 +32,7 @@ from optuna.distributions import IntDistribution
 
 from benchmarks.problems.base import suggest_all
 from benchmarks.problems.base import TRUE_VALUE_ATTR
+from optuna_advanced.testing import sample_prior
 
 N_REFERENCE_SAMPLES = 1000
 REFERENCE_SEED = 12345  # the same random configurations for every run
@@ -39,27 +40,9 @@ REFERENCE_SEED = 12345  # the same random configurations for every run
 Ask = Callable[[str, BaseDistribution], Any]
 
 
-def sample_value(dist: BaseDistribution, rng: np.random.Generator) -> Any:
-    """One value of ``dist`` drawn uniformly (log-uniformly for ``log`` ranges)."""
-    if isinstance(dist, CategoricalDistribution):
-        return dist.choices[int(rng.integers(len(dist.choices)))]
-    if isinstance(dist, IntDistribution):
-        if dist.log:
-            raw = math.exp(rng.uniform(math.log(dist.low - 0.5), math.log(dist.high + 0.5)))
-            return int(min(max(round(raw), dist.low), dist.high))
-        return dist.low + dist.step * int(rng.integers((dist.high - dist.low) // dist.step + 1))
-    if isinstance(dist, FloatDistribution):
-        if dist.log:
-            return float(math.exp(rng.uniform(math.log(dist.low), math.log(dist.high))))
-        if dist.step is not None:
-            n = int(round((dist.high - dist.low) / dist.step))
-            return float(dist.low + dist.step * int(rng.integers(n + 1)))
-        return float(rng.uniform(dist.low, dist.high))
-    raise TypeError(f"Unsupported distribution {dist!r}")
-
-
 def sample_space(space: dict[str, BaseDistribution], rng: np.random.Generator) -> dict[str, Any]:
-    return {name: sample_value(dist, rng) for name, dist in space.items()}
+    """One configuration of ``space``, each value from its prior (``testing.sample_prior``)."""
+    return {name: sample_prior(dist, rng) for name, dist in space.items()}
 
 
 def trial_ask(trial: optuna.Trial) -> Ask:
@@ -229,7 +212,7 @@ class ConditionalSynthetic:
         rng = np.random.default_rng(REFERENCE_SEED)
 
         def ask(name: str, dist: BaseDistribution) -> Any:
-            return sample_value(dist, rng)
+            return sample_prior(dist, rng)
 
         self.reference = float(
             np.median([self.evaluate(ask)[0] for _ in range(N_REFERENCE_SAMPLES)])

@@ -320,8 +320,9 @@ class Population:
         out = []
         for m in range(self.population_size):
             latest = self.latest_complete(m)
-            if latest is None or latest.end_step >= self.n_steps or self.stopped(m) is not None:
+            if latest is None or latest.end_step >= self.n_steps:
                 continue
+            # A stopped, retried or already decided member has a later generation.
             if self.frontier(m) == latest.generation:
                 out.append(latest)
         return sorted(out, key=lambda s: (s.end_step, s.member))
