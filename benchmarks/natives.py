@@ -2,8 +2,9 @@
 
 Each loop asks its library for a configuration, evaluates it as an enqueued trial of the run's
 Optuna study (so cost, records and the true-value attribute are exactly as for Optuna
-samplers), and tells the library the result, until ``done()``. Only static spaces (the
-objective's ``space`` attribute) are supported. Libraries are imported lazily: they are the
+samplers), and tells the library the result, until ``done()``. Static spaces (the
+objective's ``space`` attribute) are supported by all; SMAC3 also takes a conditional problem's
+``configspace(seed)``. Libraries are imported lazily: they are the
 optional ``bench`` extra.
 """
 
@@ -95,7 +96,12 @@ def smac_loop(study: optuna.Study, objective: Any, seed: int, budget: int, done:
     from smac import Scenario
     from smac.runhistory.dataclasses import TrialValue
 
-    cs = to_configspace(static_space(objective), seed)
+    # A conditional problem gives its space with ConfigSpace conditions; inactive parameters
+    # are left out of the configuration, and the define-by-run objective never asks for them.
+    if hasattr(objective, "configspace"):
+        cs = objective.configspace(seed)
+    else:
+        cs = to_configspace(static_space(objective), seed)
     with tempfile.TemporaryDirectory() as out:
         scenario = Scenario(
             cs, deterministic=True, n_trials=budget, seed=seed, output_directory=Path(out)

@@ -99,6 +99,8 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         per_problem,
         "",
     ]
+    if suite == "sf":
+        out += _by_family(full, focus="RandomForestSampler")
     for c in partial:
         pairs = {(p, s) for (p, cc, s) in at if cc == c}
         subset = {
@@ -126,6 +128,31 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         name = plot_suite(recs, suite, plot_dir, norms)
         out.append(f"![{suite} convergence](plots/{name})\n")
     return "\n".join(out)
+
+
+def _by_family(at: dict[tuple[Any, ...], np.ndarray], focus: str) -> list[str]:
+    """Per family (a problem name's prefix): the contenders that ran every problem of it, and
+    ``focus`` run for run against each of them."""
+    out = ["### By family\n"]
+    families = sorted({p.split("_")[0] for p, _, _ in at})
+    for family in families:
+        problems = {p for p, _, _ in at if p.split("_")[0] == family}
+        runs = {p: {(c, s) for pp, c, s in at if pp == p} for p in problems}
+        seeds = {p: {s for _, s in r} for p, r in runs.items()}
+        complete = {
+            c for _, c, _ in at if all({(c, s) for s in seeds[p]} <= runs[p] for p in problems)
+        }
+        subset = {k: v for k, v in at.items() if k[0] in problems and k[1] in complete}
+        overall, _ = _summary(subset)
+        out += [f"Family `{family}` ({len(problems)} problems):\n", overall, ""]
+        if focus in complete and len(complete) > 1:
+            out += [
+                f"`{focus}` run for run in family `{family}` (Wilcoxon signed-rank test on the "
+                "paired final regrets):\n",
+                _paired(subset, focus),
+                "",
+            ]
+    return out
 
 
 def _paired(at: dict[tuple[Any, ...], np.ndarray], contender: str) -> str:

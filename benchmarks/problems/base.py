@@ -50,6 +50,8 @@ class Problem:
         max_fidelity: Largest step an objective reports (``mf``, ``pbt``); ``None`` for ``sf``.
         numeric_only: Every parameter is numeric and unconditional (CMA-ES applies).
         static_space: The objective has a fixed ``space`` attribute (native peers apply).
+        conditional: The space is conditional (define-by-run); the objective's
+            ``configspace(seed)`` gives it with ConfigSpace conditions (native SMAC3 applies).
     """
 
     name: str
@@ -60,6 +62,7 @@ class Problem:
     max_fidelity: int | None = None
     numeric_only: bool = False
     static_space: bool = True
+    conditional: bool = False
 
     def objective(self, seed: int) -> Objective:
         if self.build is None:
