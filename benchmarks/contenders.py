@@ -65,6 +65,7 @@ class Contender:
     numeric_only: bool = False
     population: PopulationLoop | None = None
     native_mf: bool = False  # ``native`` is a multi-fidelity loop (``mf`` suite)
+    native_conditional: bool = False  # ``native`` also runs conditional spaces (ConfigSpace)
 
     def applies_to(self, problem: Problem) -> bool:
         if self.population is not None:
@@ -76,7 +77,8 @@ class Contender:
         if self.native is not None:
             # Natives need fixed spaces; single-fidelity ones run whole trials (``sf``),
             # multi-fidelity ones choose budgets themselves (``mf``).
-            return problem.static_space and problem.suite == ("mf" if self.native_mf else "sf")
+            space_ok = problem.static_space or (problem.conditional and self.native_conditional)
+            return space_ok and problem.suite == ("mf" if self.native_mf else "sf")
         return True
 
     def pruner(self, problem: Problem) -> BasePruner | None:
@@ -119,13 +121,25 @@ def _bohb_paper(seed: int) -> BaseSampler:
     return BOHBSampler(seed=seed, adaptive_bandwidth=False)
 
 
+# RandomForestSampler's settings before issue 19: SMAC3's start-up size and maximiser sizes.
+_FOREST_BEFORE: dict[str, Any] = {
+    "n_startup_trials": "smac",
+    "n_random_candidates": 10_000,
+    "n_local_starts": 10,
+}
+
+
 def _forest(
-    splitter: Literal["random", "best"], acquisition: Literal["log_ei", "ei"]
+    splitter: Literal["random", "best"] = "random",
+    acquisition: Literal["log_ei", "ei"] = "log_ei",
+    **options: Any,
 ) -> SamplerBuilder:
     def build(seed: int) -> BaseSampler:
         from optuna_advanced import RandomForestSampler
 
-        return RandomForestSampler(seed=seed, splitter=splitter, acquisition=acquisition)
+        return RandomForestSampler(
+            seed=seed, splitter=splitter, acquisition=acquisition, **options
+        )
 
     return build
 
@@ -147,10 +161,14 @@ def contenders() -> dict[str, Contender]:
         Contender("tpe+bohb", _tpe, hyperband=True, bohb_pruner=True),
         Contender("AxSampler", _ax),
         Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
-        Contender("rf-smac", _forest("best", "log_ei")),
-        Contender("rf-ei", _forest("random", "ei")),
+        Contender("rf-smac", _forest("best", "log_ei", **_FOREST_BEFORE)),
+        Contender("rf-ei", _forest("random", "ei", **_FOREST_BEFORE)),
+        # Ablations of issue 19: the defaults before it, and each of its two changes undone.
+        Contender("rf-before", _forest(**_FOREST_BEFORE)),
+        Contender("rf-10k", _forest(n_random_candidates=10_000, n_local_starts=10)),
+        Contender("rf-smac-startup", _forest(n_startup_trials="smac")),
         Contender("hyperopt-native", None, native=natives.hyperopt_loop),
-        Contender("smac-native", None, native=natives.smac_loop),
+        Contender("smac-native", None, native=natives.smac_loop, native_conditional=True),
         Contender("ax-native", None, native=natives.ax_loop),
         Contender("hpbandster-bohb", None, native=mf_natives.hpbandster_loop, native_mf=True),
         Contender("dehb", None, native=mf_natives.dehb_loop, native_mf=True),

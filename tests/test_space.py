@@ -322,6 +322,24 @@ def test_snapped_rows_decode_to_the_same_parameters(
     np.testing.assert_allclose(snapped[:, discrete], expected[:, discrete], rtol=1e-9, atol=1e-12)
 
 
+@given(
+    dists=st.dictionaries(
+        st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
+    ),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_snap_of_all_columns_at_once_equals_snap_column_by_column(
+    dists: dict[str, BaseDistribution], seed: int
+) -> None:
+    space = SearchSpace(dists)
+    rng = np.random.default_rng(seed)
+    rows = rng.uniform(-0.3, 1.3, size=(32, len(space)))
+    for j in np.flatnonzero(space.is_categorical):
+        rows[:, j] = rng.uniform(-1, space.n_levels[j] + 1, size=32)
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    np.testing.assert_array_equal(space.snap(rows), space.snap_by_column(rows))
+
+
 def test_toolbox_counts_values() -> None:
     from optuna_advanced._space import n_values
 

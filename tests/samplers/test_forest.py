@@ -208,3 +208,30 @@ def test_categorical_only_space() -> None:
     study = optuna.create_study(sampler=RandomForestSampler(seed=0, n_startup_trials=4))
     study.optimize(lambda t: float((t._suggest("c", dist) - 4) ** 2), n_trials=20)
     assert study.best_value == 0.0
+
+
+def test_the_first_model_based_ask_loads_nothing_the_constructor_did_not() -> None:
+    """Heavy imports and scikit-learn's first-fit work happen at construction: in a fresh
+    process, the asks after it import no module of scikit-learn, SciPy or NumPy."""
+    import subprocess
+    import sys
+
+    script = """
+import sys
+import optuna
+import optuna_advanced
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+sampler = optuna_advanced.RandomForestSampler(seed=0, n_startup_trials=3, random_fraction=0.0)
+before = set(sys.modules)
+study = optuna.create_study(sampler=sampler)
+study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2
+               + (t.suggest_categorical("c", ["a", "b"]) == "b"), n_trials=6)
+assert [t.user_attrs["rf:source"] for t in study.trials][3:] == ["model"] * 3
+print(sorted(m for m in set(sys.modules) - before
+             if m.split(".")[0] in ("sklearn", "scipy", "numpy")))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -55,6 +55,9 @@ class Layout:
 
     is_categorical: np.ndarray
     n_levels: np.ndarray
+    #: Columns where every value in [0, 1] is a value of its own (continuous ranges): a move
+    #: there needs no snapping. ``None``: snap every move.
+    continuous: np.ndarray | None = None
 
 
 def one_exchange_neighbours(
@@ -69,38 +72,47 @@ def one_exchange_neighbours(
     Each neighbour changes one active column: a numeric column gets ``n_numeric`` Gaussian
     moves of ``stdev`` in the unit cube (clipped; on a grid, a move that lands back on the same
     cell is replaced by the adjacent cell), a categorical column every other choice. Returns
-    the neighbours and the index of the row each came from.
+    the neighbours and the index of the row each came from, ordered by column, then row, then
+    move (the Gaussian moves are drawn in that order).
     """
+    neighbours, owner, _ = _neighbours(rows, layout, rng, n_numeric, stdev)
+    return neighbours, owner
+
+
+def _neighbours(
+    rows: np.ndarray,
+    layout: Layout,
+    rng: np.random.Generator,
+    n_numeric: int = 4,
+    stdev: float = 0.05,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`one_exchange_neighbours`, and the column each neighbour changed."""
     n, d = rows.shape
-    blocks, owners = [], []
-    for j in range(d):
-        active = ~np.isnan(rows[:, j])
-        if not active.any():
-            continue
-        base = rows[active]
-        idx = np.flatnonzero(active)
-        if layout.is_categorical[j]:
-            k = int(layout.n_levels[j])
-            if k < 2:
-                continue
-            shifts = np.arange(1, k)
-            nb = np.repeat(base, k - 1, axis=0)
-            nb[:, j] = (np.repeat(base[:, j], k - 1) + np.tile(shifts, len(base))) % k
-            blocks.append(nb)
-            owners.append(np.repeat(idx, k - 1))
-        else:
-            nb = np.repeat(base, n_numeric, axis=0)
-            moves = rng.normal(0.0, stdev, size=len(nb))
-            levels = int(layout.n_levels[j])
-            if levels > 1:  # a grid: at least one cell away
-                cell = 1.0 / levels
-                moves = np.where(np.abs(moves) < cell, np.sign(moves + 1e-300) * cell, moves)
-            nb[:, j] = np.clip(nb[:, j] + moves, 0.0, 1.0)
-            blocks.append(nb)
-            owners.append(np.repeat(idx, n_numeric))
-    if not blocks:
-        return np.empty((0, d)), np.empty(0, dtype=int)
-    return np.vstack(blocks), np.concatenate(owners)
+    active = ~np.isnan(rows)
+    levels = np.asarray(layout.n_levels, dtype=np.int64)
+    # How many neighbours each (row, column) gives, and which column and row each one changes.
+    per_cell = np.where(layout.is_categorical, np.maximum(levels - 1, 0), n_numeric)
+    count = np.where(active, per_cell[None, :], 0)
+    column, owner = np.nonzero(count.T)  # column-major: column, then row
+    repeats = count[owner, column]
+    column, owner = np.repeat(column, repeats), np.repeat(owner, repeats)
+    if len(owner) == 0:
+        return np.empty((0, d)), np.empty(0, dtype=int), np.empty(0, dtype=int)
+    # The neighbour's index within its (row, column) group: 0 .. repeats - 1.
+    within = np.arange(len(owner)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    neighbours = rows[owner]
+    moved = rows[owner, column]
+    categorical = layout.is_categorical[column]
+    k = levels[column]
+    numeric = ~categorical
+    moves = rng.normal(0.0, stdev, size=int(numeric.sum()))
+    cell = 1.0 / np.maximum(k[numeric], 1)
+    on_grid = k[numeric] > 1  # a grid: at least one cell away
+    moves = np.where(on_grid & (np.abs(moves) < cell), np.sign(moves + 1e-300) * cell, moves)
+    moved[numeric] = np.clip(moved[numeric] + moves, 0.0, 1.0)
+    moved[categorical] = (moved[categorical] + within[categorical] + 1) % k[categorical]
+    neighbours[np.arange(len(owner)), column] = moved
+    return neighbours, owner, column
 
 
 def local_search(
@@ -127,10 +139,17 @@ def local_search(
         if not running.any():
             break
         ids = np.flatnonzero(running)
-        neighbours, owner = one_exchange_neighbours(current[ids], layout, rng)
+        neighbours, owner, column = _neighbours(current[ids], layout, rng)
         if len(neighbours) == 0:
             break
-        neighbours = snap(neighbours)
+        # The rows are snapped already; only a move on a grid (or any column, without a
+        # layout that says which are continuous) can leave the values the space takes.
+        if layout.continuous is None:
+            neighbours = snap(neighbours)
+        else:
+            moved_off = ~layout.is_categorical[column] & ~layout.continuous[column]
+            if moved_off.any():
+                neighbours[moved_off] = snap(neighbours[moved_off])
         scores = acquisition(neighbours)
         # Each search's best neighbour (the first one among equals): sort by search, then by
         # score descending, then by position, and take the head of each search's run.
@@ -139,15 +158,14 @@ def local_search(
         best_score = np.full(len(ids), -np.inf)
         best_row = np.zeros(len(ids), dtype=int)
         best_score[owner[heads]], best_row[owner[heads]] = scores[heads], heads
-        for k, row_id in enumerate(ids):
-            if best_score[k] > values[row_id]:
-                current[row_id], values[row_id] = neighbours[best_row[k]], best_score[k]
-                plateau[row_id] = 0
-            elif best_score[k] == values[row_id] and plateau[row_id] < n_plateau_walks:
-                current[row_id] = neighbours[best_row[k]]
-                plateau[row_id] += 1
-            else:
-                running[row_id] = False
+        better = best_score > values[ids]
+        tie = ~better & (best_score == values[ids]) & (plateau[ids] < n_plateau_walks)
+        move = better | tie
+        current[ids[move]] = neighbours[best_row[move]]
+        values[ids[better]] = best_score[better]
+        plateau[ids[better]] = 0
+        plateau[ids[tie]] += 1
+        running[ids[~move]] = False
     return current, values
 
 
@@ -181,11 +199,14 @@ def maximise(
     local_rows, local_scores = local_search(np.vstack(starts), acquisition, layout, snap, rng)
     rows = np.vstack([local_rows, random_rows])
     scores = np.concatenate([local_scores, random_scores])
+    order = np.argsort(-scores, kind="stable")  # the best first; among equals, the first
     # Prefer configurations not evaluated yet: an exact repeat teaches the model nothing.
-    if len(evaluated):
-        seen = {r.tobytes() for r in np.nan_to_num(snap(evaluated), nan=-7.0)}
-        fresh = np.array([r.tobytes() not in seen for r in np.nan_to_num(rows, nan=-7.0)])
-        if fresh.any():
-            rows, scores = rows[fresh], scores[fresh]
-    best = int(np.argmax(scores))
-    return rows[best], float(scores[best])
+    seen = (
+        {r.tobytes() for r in np.nan_to_num(snap(evaluated), nan=-7.0)}
+        if len(evaluated)
+        else set()
+    )
+    for i in order:
+        if np.nan_to_num(rows[i], nan=-7.0).tobytes() not in seen:
+            return rows[i], float(scores[i])
+    return rows[order[0]], float(scores[order[0]])

@@ -11,6 +11,7 @@ SMAC3's ``RandomForest``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -50,21 +51,20 @@ def encode_features(x: np.ndarray, is_categorical: np.ndarray, n_levels: np.ndar
 
     A one-hot block lets a split isolate any single choice, so choices get no arbitrary order
     (scikit-learn's trees have no categorical splits). An inactive categorical is all zeros: an
-    extra level of its own, as SMAC's imputation gives it.
+    extra level of its own, as SMAC's imputation gives it. Columns keep their order; a
+    categorical column becomes its block of ``n_levels`` features in place.
     """
-    columns = []
-    for j in range(x.shape[1]):
-        col = x[:, j]
-        if is_categorical[j]:
-            onehot = np.zeros((len(col), int(n_levels[j])))
-            active = ~np.isnan(col)
-            onehot[np.flatnonzero(active), col[active].astype(int)] = 1.0
-            columns.append(onehot)
-        else:
-            columns.append(np.where(np.isnan(col), INACTIVE_NUMERIC, col)[:, None])
-    if not columns:
-        return np.zeros((len(x), 0))
-    return np.hstack(columns)
+    is_categorical = np.asarray(is_categorical, dtype=bool)
+    width = np.where(is_categorical, np.asarray(n_levels, dtype=np.int64), 1)
+    offset = np.concatenate([[0], np.cumsum(width)[:-1]]).astype(np.int64)
+    out = np.zeros((len(x), int(width.sum())))
+    numeric = np.flatnonzero(~is_categorical)
+    if len(numeric):
+        values = x[:, numeric]
+        out[:, offset[numeric]] = np.where(np.isnan(values), INACTIVE_NUMERIC, values)
+    for j in np.flatnonzero(is_categorical):  # NaN equals no level: all zeros
+        out[:, offset[j] : offset[j] + width[j]] = x[:, j, None] == np.arange(width[j])
+    return out
 
 
 class ForestSurrogate:
@@ -129,16 +129,24 @@ class ForestSurrogate:
         the small trees themselves, are skipped (``tests/samplers/test_forest_surrogate.py``
         checks the predictions are identical).
         """
+        import sklearn
         from sklearn.tree import DecisionTreeRegressor
 
         self.scaler = LogScaler.fit(costs)
         x = np.ascontiguousarray(features, dtype=np.float32)
         y = np.ascontiguousarray(self.scaler.transform(costs), dtype=np.float64).reshape(-1, 1)
-        n = len(x)
         seeds = np.random.RandomState(self.seed).randint(np.iinfo(np.int32).max, size=self.n_trees)
         self._trees = []
+        # The arguments are checked once, by RandomForestSampler's constructor; scikit-learn's
+        # per-fit validation would cost a fifth of the fitting time of these small trees.
+        with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
+            self._fit_trees(x, y, seeds, DecisionTreeRegressor)
+        return self
+
+    def _fit_trees(self, x: np.ndarray, y: np.ndarray, seeds: np.ndarray, tree_class: Any) -> None:
+        n = len(x)
         for tree_seed in seeds:
-            tree = DecisionTreeRegressor(
+            tree = tree_class(
                 splitter=self.splitter,
                 max_features=self.ratio_features,
                 min_samples_split=self.min_samples_split,
@@ -152,7 +160,6 @@ class ForestSurrogate:
                 weight *= np.bincount(drawn, minlength=n)
             tree.fit(x, y, sample_weight=weight, check_input=False)
             self._trees.append(tree)
-        return self
 
     def predict(self, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and variance of the log-scaled cost across the trees."""

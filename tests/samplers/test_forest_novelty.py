@@ -1,0 +1,61 @@
+"""RandomForestSampler never proposes a configuration a trial already has while an unseen one
+exists (finite spaces), and never repeats one on continuous spaces."""
+
+from __future__ import annotations
+
+import math
+
+import optuna
+import pytest
+
+from optuna_advanced import RandomForestSampler
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _configurations(study: optuna.Study) -> list[tuple[tuple[str, object], ...]]:
+    return [tuple(sorted(t.params.items())) for t in study.trials]
+
+
+@pytest.mark.parametrize("random_fraction", [0.0, 0.2, 1.0])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_a_finite_space_is_exhausted_before_any_repeat(random_fraction: float, seed: int) -> None:
+    # 4 x 3 x 2 = 24 configurations: Sobol points collide here, and so do random draws and
+    # the model's picks once most of the space is seen.
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_int("x", 0, 3)
+        c = trial.suggest_categorical("c", ["a", "b", "c"])
+        f = trial.suggest_float("f", 0.0, 1.0, step=0.5)  # 0, 0.5, 1.0 -> with x: 3 values
+        return (x - 2) ** 2 + (c == "b") + f
+
+    sampler = RandomForestSampler(seed=seed, n_startup_trials=6, random_fraction=random_fraction)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=36)
+    configurations = _configurations(study)
+    assert len(set(configurations[:36])) == 36  # 4 x 3 x 3 = 36: every one exactly once
+
+
+def test_a_log_integer_grid_is_exhausted_before_any_repeat() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        n = trial.suggest_int("n", 1, 64, log=True)
+        flag = trial.suggest_categorical("flag", [True, False])
+        return abs(math.log2(n) - 3) + flag
+
+    study = optuna.create_study(sampler=RandomForestSampler(seed=3, n_startup_trials=4))
+    study.optimize(objective, n_trials=128)
+    assert len(set(_configurations(study))) == 128
+
+
+def test_continuous_and_mixed_spaces_get_no_exact_repeat() -> None:
+    def objective(trial: optuna.Trial) -> float:
+        x = trial.suggest_float("x", -2.0, 2.0)
+        y = trial.suggest_float("y", 1e-3, 1.0, log=True)
+        k = trial.suggest_categorical("k", ["p", "q"])
+        # A wide flat optimum: the model's best region is a plateau around the incumbent.
+        return max(abs(x) - 0.5, 0.0) + max(math.log10(y) + 1.0, 0.0) + (k == "q")
+
+    study = optuna.create_study(sampler=RandomForestSampler(seed=0, n_startup_trials=8))
+    study.optimize(objective, n_trials=80)
+    sources = [t.user_attrs.get("rf:source") for t in study.trials]
+    assert sources.count("model") > 40
+    assert len(set(_configurations(study))) == 80
