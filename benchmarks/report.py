@@ -130,13 +130,25 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
     return "\n".join(out)
 
 
+# Families reported together as well as one by one (``sf``).
+SF_GROUPS = {
+    "bbob + hpolib + svc (the suite before issue 19)": ("bbob", "hpolib", "svc"),
+    "mixed + cat + cond (structured spaces)": ("mixed", "cat", "cond"),
+}
+
+
 def _by_family(at: dict[tuple[Any, ...], np.ndarray], focus: str) -> list[str]:
     """Per family (a problem name's prefix): the contenders that ran every problem of it, and
     ``focus`` run for run against each of them."""
     out = ["### By family\n"]
     families = sorted({p.split("_")[0] for p, _, _ in at})
-    for family in families:
-        problems = {p for p, _, _ in at if p.split("_")[0] == family}
+    groups = [(f"`{f}`", (f,)) for f in families] + [
+        (name, members)
+        for name, members in SF_GROUPS.items()
+        if sum(f in families for f in members) > 1
+    ]
+    for label, members in groups:
+        problems = {p for p, _, _ in at if p.split("_")[0] in members}
         runs = {p: {(c, s) for pp, c, s in at if pp == p} for p in problems}
         seeds = {p: {s for _, s in r} for p, r in runs.items()}
         complete = {
@@ -144,10 +156,10 @@ def _by_family(at: dict[tuple[Any, ...], np.ndarray], focus: str) -> list[str]:
         }
         subset = {k: v for k, v in at.items() if k[0] in problems and k[1] in complete}
         overall, _ = _summary(subset)
-        out += [f"Family `{family}` ({len(problems)} problems):\n", overall, ""]
+        out += [f"Family {label} ({len(problems)} problems):\n", overall, ""]
         if focus in complete and len(complete) > 1:
             out += [
-                f"`{focus}` run for run in family `{family}` (Wilcoxon signed-rank test on the "
+                f"`{focus}` run for run in family {label} (Wilcoxon signed-rank test on the "
                 "paired final regrets):\n",
                 _paired(subset, focus),
                 "",
