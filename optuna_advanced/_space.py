@@ -188,31 +188,44 @@ class _Snapper:
         categorical = [(j, c) for j, c in enumerate(columns) if isinstance(c, _CategoricalColumn)]
         self.categorical = np.array([j for j, _ in categorical], dtype=int)
         self.cat_top = np.array([c.n_levels - 1 for _, c in categorical], dtype=float)
+        self.any_log, self.any_int = bool(self.log.any()), bool(self.is_int.any())
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
+        # np.minimum(np.maximum(...)) is np.clip without its Python-level wrapper (NaN stays
+        # NaN either way); the masks of log and integer columns are skipped when empty.
         out = np.array(rows, copy=True)
         if len(self.free):
-            out[:, self.free] = np.clip(rows[:, self.free], 0.0, 1.0)  # NaN stays NaN
+            out[:, self.free] = _clip(rows[:, self.free], 0.0, 1.0)
         if len(self.grid):
             u = rows[:, self.grid]
-            t = self.lo + np.clip(np.nan_to_num(u), 0.0, 1.0) * self.width
+            nan = np.isnan(u)
+            # NaN -> 0 as nan_to_num does (infinities clip to the same ends either way).
+            t = self.lo + _clip(np.where(nan, 0.0, u), 0.0, 1.0) * self.width
             v = t.copy()
-            v[:, self.log] = np.exp(t[:, self.log])
-            k = np.clip(np.round((v - self.low) / self.step), 0, self.top)
-            v = np.clip(self.low + k * self.step, self.low, self.high)
-            v[:, self.is_int] = np.round(v[:, self.is_int])
+            if self.any_log:
+                v[:, self.log] = np.exp(t[:, self.log])
+            k = _clip(np.round((v - self.low) / self.step), 0, self.top)
+            v = _clip(self.low + k * self.step, self.low, self.high)
+            if self.any_int:
+                v[:, self.is_int] = np.round(v[:, self.is_int])
             t = v.copy()
-            t[:, self.log] = np.log(np.maximum(v[:, self.log], self.low[self.log]))
-            snapped = np.clip((t - self.lo) / self.width, 0.0, 1.0)
-            out[:, self.grid] = np.where(np.isnan(u), np.nan, snapped)
+            if self.any_log:
+                t[:, self.log] = np.log(np.maximum(v[:, self.log], self.low[self.log]))
+            snapped = _clip((t - self.lo) / self.width, 0.0, 1.0)
+            out[:, self.grid] = np.where(nan, np.nan, snapped)
         if len(self.categorical):
             u = rows[:, self.categorical]
-            snapped = np.clip(np.round(np.nan_to_num(u)), 0, self.cat_top)
-            out[:, self.categorical] = np.where(np.isnan(u), np.nan, snapped)
+            nan = np.isnan(u)
+            snapped = _clip(np.round(np.where(nan, 0.0, u)), 0, self.cat_top)
+            out[:, self.categorical] = np.where(nan, np.nan, snapped)
         if len(self.single):
             u = rows[:, self.single]
             out[:, self.single] = np.where(np.isnan(u), np.nan, self.single_code)
         return out
+
+
+def _clip(x: np.ndarray, low: Any, high: Any) -> np.ndarray:
+    return np.asarray(np.minimum(np.maximum(x, low), high))
 
 
 class SearchSpace:

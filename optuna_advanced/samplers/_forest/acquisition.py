@@ -88,11 +88,10 @@ def _neighbours(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """:func:`one_exchange_neighbours`, and the column each neighbour changed."""
     n, d = rows.shape
-    active = ~np.isnan(rows)
     levels = np.asarray(layout.n_levels, dtype=np.int64)
     # How many neighbours each (row, column) gives, and which column and row each one changes.
     per_cell = np.where(layout.is_categorical, np.maximum(levels - 1, 0), n_numeric)
-    count = np.where(active, per_cell[None, :], 0)
+    count = np.where(np.isnan(rows), 0, per_cell)
     column, owner = np.nonzero(count.T)  # column-major: column, then row
     repeats = count[owner, column]
     column, owner = np.repeat(column, repeats), np.repeat(owner, repeats)

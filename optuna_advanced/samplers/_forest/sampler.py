@@ -33,6 +33,7 @@ from optuna_advanced.samplers._forest.novelty import fresh_row
 from optuna_advanced.samplers._forest.novelty import key
 from optuna_advanced.samplers._forest.novelty import row_keys
 from optuna_advanced.samplers._forest.surrogate import encode_features
+from optuna_advanced.samplers._forest.surrogate import FeatureEncoder
 from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
 
 _PAREGO_RHO = 0.05  # SMAC3's ParEGO: augmented Tchebycheff with rho = 0.05
@@ -232,8 +233,7 @@ class RandomForestSampler(PackSampler):
         continuous = ~space.is_categorical & (space.n_levels == 0) & ~space.is_single
         layout = Layout(space.is_categorical, space.n_levels, continuous)
 
-        def features(x: np.ndarray) -> np.ndarray:
-            return encode_features(x, space.is_categorical, space.n_levels)
+        features = FeatureEncoder(space.is_categorical, space.n_levels)
 
         assert forest.scaler is not None
         # The incumbent's cost is the model's lowest prediction over the evaluated
