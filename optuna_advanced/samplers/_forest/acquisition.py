@@ -132,6 +132,7 @@ def local_search(
     """
     current = snap(starts)
     values = acquisition(current)
+    needs_snap = None if layout.continuous is None else ~layout.is_categorical & ~layout.continuous
     running = np.ones(len(current), dtype=bool)
     plateau = np.zeros(len(current), dtype=int)
     for _ in range(max_steps):
@@ -143,10 +144,10 @@ def local_search(
             break
         # The rows are snapped already; only a move on a grid (or any column, without a
         # layout that says which are continuous) can leave the values the space takes.
-        if layout.continuous is None:
+        if needs_snap is None:
             neighbours = snap(neighbours)
         else:
-            moved_off = ~layout.is_categorical[column] & ~layout.continuous[column]
+            moved_off = needs_snap[column]
             if moved_off.any():
                 neighbours[moved_off] = snap(neighbours[moved_off])
         scores = acquisition(neighbours)
@@ -191,8 +192,8 @@ def maximise(
     random_scores = acquisition(random_rows)
     top_random = random_rows[np.argsort(-random_scores, kind="stable")[:n_local_starts]]
     starts = [top_random]
+    ev = snap(evaluated) if len(evaluated) else evaluated
     if len(evaluated):
-        ev = snap(evaluated)
         top_evaluated = ev[np.argsort(-acquisition(ev), kind="stable")[:n_local_starts]]
         starts.insert(0, top_evaluated)
     local_rows, local_scores = local_search(np.vstack(starts), acquisition, layout, snap, rng)
@@ -200,11 +201,7 @@ def maximise(
     scores = np.concatenate([local_scores, random_scores])
     order = np.argsort(-scores, kind="stable")  # the best first; among equals, the first
     # Prefer configurations not evaluated yet: an exact repeat teaches the model nothing.
-    seen = (
-        {r.tobytes() for r in np.nan_to_num(snap(evaluated), nan=-7.0)}
-        if len(evaluated)
-        else set()
-    )
+    seen = {r.tobytes() for r in np.nan_to_num(ev, nan=-7.0)} if len(evaluated) else set()
     for i in order:
         if np.nan_to_num(rows[i], nan=-7.0).tobytes() not in seen:
             return rows[i], float(scores[i])
