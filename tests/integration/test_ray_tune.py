@@ -260,7 +260,8 @@ def test_tune_run(ray_cluster: None, tmp_path: Path, name: str) -> None:
     trials = _check_study_saw_everything(searcher, results)
     for t in trials:
         assert_params_valid(t)
-    assert len({t.params["x"] for t in trials}) == N_TRIALS, "a configuration was repeated"
+    configurations = {tuple(sorted(t.params.items())) for t in trials}
+    assert len(configurations) == N_TRIALS, "a configuration was repeated"
     if name not in CONTROLS:
         # The pack's samplers record in namespaced user attributes how they chose each trial:
         # their sampling hooks ran for every trial, not a fallback of Ray's.
