@@ -68,6 +68,9 @@ def cat_dists(draw: st.DrawFn) -> CategoricalDistribution:
 
 
 any_dist = st.one_of(float_dists(), int_dists(), cat_dists())
+any_space = st.dictionaries(
+    st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
+)
 
 
 def _assert_inside(dist: BaseDistribution, value: Any) -> None:
@@ -239,9 +242,7 @@ def test_latest_search_space_follows_the_newest_range() -> None:
 
 @settings(max_examples=50)
 @given(
-    dists=st.dictionaries(
-        st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
-    ),
+    dists=any_space,
     seed=st.integers(0, 2**31 - 1),
 )
 def test_uniform_samples_decode_inside_and_snap_is_idempotent(
@@ -296,23 +297,25 @@ def test_large_magnitude_small_step_stays_on_grid() -> None:
     assert space.decode(np.array([1.0]))["x"] == 131072.001
 
 
+def _rows_anywhere(space: SearchSpace, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Rows anywhere: outside the cube, categorical codes out of range, inactive (NaN) cells."""
+    rows = rng.uniform(-0.3, 1.3, size=(n, len(space)))
+    for j in np.flatnonzero(space.is_categorical):
+        rows[:, j] = rng.uniform(-1, space.n_levels[j] + 1, size=n)
+    rows[rng.random(rows.shape) < 0.1] = np.nan
+    return rows
+
+
 @settings(max_examples=80)
 @given(
-    dists=st.dictionaries(
-        st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
-    ),
+    dists=any_space,
     seed=st.integers(0, 2**31 - 1),
 )
 def test_snapped_rows_decode_to_the_same_parameters(
     dists: dict[str, BaseDistribution], seed: int
 ) -> None:
     space = SearchSpace(dists)
-    rng = np.random.default_rng(seed)
-    # Anywhere, including outside the cube and inactive (NaN) cells.
-    rows = rng.uniform(-0.3, 1.3, size=(16, len(space)))
-    for j in np.flatnonzero(space.is_categorical):
-        rows[:, j] = rng.uniform(-1, space.n_levels[j] + 1, size=16)
-    rows[rng.random(rows.shape) < 0.1] = np.nan
+    rows = _rows_anywhere(space, np.random.default_rng(seed), 16)
     snapped = space.snap(rows)
     for row, snapped_row in zip(rows, snapped):
         assert space.decode(snapped_row) == space.decode(row)
@@ -323,20 +326,14 @@ def test_snapped_rows_decode_to_the_same_parameters(
 
 
 @given(
-    dists=st.dictionaries(
-        st.text(alphabet="pqrs", min_size=1, max_size=4), any_dist, min_size=1, max_size=6
-    ),
+    dists=any_space,
     seed=st.integers(0, 2**31 - 1),
 )
 def test_snap_of_all_columns_at_once_equals_snap_column_by_column(
     dists: dict[str, BaseDistribution], seed: int
 ) -> None:
     space = SearchSpace(dists)
-    rng = np.random.default_rng(seed)
-    rows = rng.uniform(-0.3, 1.3, size=(32, len(space)))
-    for j in np.flatnonzero(space.is_categorical):
-        rows[:, j] = rng.uniform(-1, space.n_levels[j] + 1, size=32)
-    rows[rng.random(rows.shape) < 0.1] = np.nan
+    rows = _rows_anywhere(space, np.random.default_rng(seed), 32)
     np.testing.assert_array_equal(space.snap(rows), space.snap_by_column(rows))
 
 

@@ -235,3 +235,33 @@ print(sorted(m for m in set(sys.modules) - before
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_one_sampler_used_for_study_after_study_proposes_what_a_fresh_one_would() -> None:
+    """The per-process rows cache belongs to one study's storage: a later in-memory study, whose
+    trials have the same ids and numbers but other parameters, gets none of the old rows. (An
+    address reused by a new storage, the case the weak reference guards against, cannot be
+    forced from a test; this checks the contract around it.)"""
+    import gc
+
+    def study_points(sampler: RandomForestSampler, shift: float) -> list[dict[str, object]]:
+        study = optuna.create_study(sampler=sampler)
+        for x in (0.1, 0.5, 0.9, 0.3, 0.7):  # the same numbers, other values in each study
+            study.enqueue_trial({"x": x + shift, "k": "a"})
+        study.optimize(
+            lambda t: (
+                (t.suggest_float("x", -1.0, 2.0) - 0.4) ** 2
+                + (t.suggest_categorical("k", ["a", "b"]) == "b")
+            ),
+            n_trials=12,
+        )
+        points = [t.params for t in study.trials]
+        del study
+        gc.collect()
+        return points
+
+    reused = RandomForestSampler(seed=0, n_startup_trials=5)
+    for shift in (0.0, 0.05, -0.05):
+        assert study_points(reused, shift) == study_points(
+            RandomForestSampler(seed=0, n_startup_trials=5), shift
+        )

@@ -84,7 +84,7 @@ def test_features_one_hot_categoricals_and_impute_inactive() -> None:
 def test_neighbourhood_changes_one_active_column() -> None:
     layout = Layout(np.array([False, True, False]), np.array([0, 4, 5]))
     rows = np.array([[0.5, 1.0, 0.5], [0.2, 3.0, np.nan]])
-    nb, owner = one_exchange_neighbours(rows, layout, np.random.default_rng(0))
+    nb, owner, _ = one_exchange_neighbours(rows, layout, np.random.default_rng(0))
     for r, o in zip(nb, owner):
         changed = ~((r == rows[o]) | (np.isnan(r) & np.isnan(rows[o])))
         assert changed.sum() == 1

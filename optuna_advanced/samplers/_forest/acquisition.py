@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+_INACTIVE = -7.0  # a NaN stand-in for row keys: outside every column's encoding
+
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Snap = Callable[[np.ndarray], np.ndarray]
 
@@ -49,6 +51,16 @@ def log_expected_improvement(
     return np.asarray(np.maximum(ei, 0.0))
 
 
+def row_keys(rows: np.ndarray) -> set[bytes]:
+    """Hashable keys of snapped rows (inactive columns compare equal to each other)."""
+    return {r.tobytes() for r in np.nan_to_num(np.asarray(rows, dtype=float), nan=_INACTIVE)}
+
+
+def key(row: np.ndarray) -> bytes:
+    """The key of one snapped row, as :func:`row_keys` gives it."""
+    return bytes(np.nan_to_num(np.asarray(row, dtype=float), nan=_INACTIVE).tobytes())
+
+
 @dataclass(frozen=True)
 class Layout:
     """Column layout: which columns are categorical and how many values each takes."""
@@ -66,27 +78,15 @@ def one_exchange_neighbours(
     rng: np.random.Generator,
     n_numeric: int = 4,
     stdev: float = 0.05,
-) -> tuple[np.ndarray, np.ndarray]:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """ConfigSpace's one-exchange neighbourhood of every row, all at once.
 
     Each neighbour changes one active column: a numeric column gets ``n_numeric`` Gaussian
     moves of ``stdev`` in the unit cube (clipped; on a grid, a move that lands back on the same
     cell is replaced by the adjacent cell), a categorical column every other choice. Returns
-    the neighbours and the index of the row each came from, ordered by column, then row, then
-    move (the Gaussian moves are drawn in that order).
+    the neighbours, the index of the row each came from and the column each changed, ordered
+    by column, then row, then move (the Gaussian moves are drawn in that order).
     """
-    neighbours, owner, _ = _neighbours(rows, layout, rng, n_numeric, stdev)
-    return neighbours, owner
-
-
-def _neighbours(
-    rows: np.ndarray,
-    layout: Layout,
-    rng: np.random.Generator,
-    n_numeric: int = 4,
-    stdev: float = 0.05,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """:func:`one_exchange_neighbours`, and the column each neighbour changed."""
     n, d = rows.shape
     levels = np.asarray(layout.n_levels, dtype=np.int64)
     # How many neighbours each (row, column) gives, and which column and row each one changes.
@@ -139,7 +139,7 @@ def local_search(
         if not running.any():
             break
         ids = np.flatnonzero(running)
-        neighbours, owner, column = _neighbours(current[ids], layout, rng)
+        neighbours, owner, column = one_exchange_neighbours(current[ids], layout, rng)
         if len(neighbours) == 0:
             break
         # The rows are snapped already; only a move on a grid (or any column, without a
@@ -177,6 +177,7 @@ def maximise(
     snap: Snap,
     rng: np.random.Generator,
     n_local_starts: int = 10,
+    seen: set[bytes] | None = None,
 ) -> tuple[np.ndarray, float]:
     """SMAC3's ``LocalAndSortedRandomSearch``: the best of a sorted random sample and of local
     searches started from the best evaluated and the best random configurations.
@@ -187,6 +188,8 @@ def maximise(
         random_rows: The random sample (SMAC: 10,000 configurations).
         n_local_starts: Local searches from the best evaluated rows, and as many from the best
             random rows.
+        seen: :func:`row_keys` of the configurations not to propose again while another
+            candidate is new; ``None``: those of ``evaluated``.
     """
     random_rows = snap(random_rows)
     random_scores = acquisition(random_rows)
@@ -201,8 +204,9 @@ def maximise(
     scores = np.concatenate([local_scores, random_scores])
     order = np.argsort(-scores, kind="stable")  # the best first; among equals, the first
     # Prefer configurations not evaluated yet: an exact repeat teaches the model nothing.
-    seen = {r.tobytes() for r in np.nan_to_num(ev, nan=-7.0)} if len(evaluated) else set()
+    if seen is None:
+        seen = row_keys(ev)
     for i in order:
-        if np.nan_to_num(rows[i], nan=-7.0).tobytes() not in seen:
+        if key(rows[i]) not in seen:
             return rows[i], float(scores[i])
     return rows[order[0]], float(scores[order[0]])

@@ -7,7 +7,7 @@ by an unseen one: a uniform draw, or, when draws keep landing on seen configurat
 finite space nearly exhausted), a uniform pick among every configuration not yet seen.
 
 Rows are compared after :meth:`SearchSpace.snap`, which maps every row to the one row of the
-values it decodes to; inactive (NaN) columns compare equal to each other.
+values it decodes to, and keyed by ``acquisition.row_keys`` (inactive columns compare equal).
 """
 
 from __future__ import annotations
@@ -18,19 +18,10 @@ import numpy as np
 
 from optuna_advanced._space import nearest_value
 from optuna_advanced._space import SearchSpace
+from optuna_advanced.samplers._forest.acquisition import key
 
-_INACTIVE = -7.0  # a NaN stand-in for keys: outside every column's encoding
 _DRAWS = 64  # uniform draws tried before enumerating
 _ENUMERATION_LIMIT = 65_536  # finite spaces up to this size are enumerated when draws fail
-
-
-def row_keys(rows: np.ndarray) -> set[bytes]:
-    """Hashable keys of snapped rows."""
-    return {r.tobytes() for r in np.nan_to_num(np.asarray(rows, dtype=float), nan=_INACTIVE)}
-
-
-def key(row: np.ndarray) -> bytes:
-    return bytes(np.nan_to_num(np.asarray(row, dtype=float), nan=_INACTIVE).tobytes())
 
 
 def fresh_row(

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import math
 from typing import Any
 from typing import Literal
+import weakref
 import zlib
 
 import numpy as np
@@ -26,12 +27,12 @@ from optuna_advanced.samplers._base import PackSampler
 from optuna_advanced.samplers._base import refuse_constraints_func
 from optuna_advanced.samplers._base import resolve_seed
 from optuna_advanced.samplers._forest.acquisition import expected_improvement
+from optuna_advanced.samplers._forest.acquisition import key
 from optuna_advanced.samplers._forest.acquisition import Layout
 from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
 from optuna_advanced.samplers._forest.acquisition import maximise
+from optuna_advanced.samplers._forest.acquisition import row_keys
 from optuna_advanced.samplers._forest.novelty import fresh_row
-from optuna_advanced.samplers._forest.novelty import key
-from optuna_advanced.samplers._forest.novelty import row_keys
 from optuna_advanced.samplers._forest.surrogate import encode_features
 from optuna_advanced.samplers._forest.surrogate import FeatureEncoder
 from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
@@ -255,6 +256,7 @@ class RandomForestSampler(PackSampler):
             space.snap,
             rng,
             n_local_starts=self._n_local_starts,
+            seen=seen,
         )
         if key(row) in seen:  # every candidate was a repeat: a finite space nearly exhausted
             return self._random(study, trial, space, seen, rng)
@@ -292,15 +294,19 @@ class RandomForestSampler(PackSampler):
         self, study: Study, space: SearchSpace, trials: Sequence[FrozenTrial]
     ) -> np.ndarray:
         """``space.encode_trials(trials)``, with finished trials' rows kept between asks (their
-        parameters no longer change) while the study and the space stay the same."""
+        parameters no longer change) while the study and the space stay the same.
+
+        The storage is held by a weak reference and compared by identity: an ``id`` alone could
+        be reused by a new storage once the old one is gone, whose trials would share ids and
+        numbers with different parameters."""
+        storage = self._rows[0]
         signature = (
-            id(study._storage),
             study._study_id,
             space.names,
             tuple(repr(d) for d in space.distributions.values()),
         )
-        if self._rows[0] != signature:
-            self._rows = (signature, {})
+        if storage is None or storage[0]() is not study._storage or storage[1] != signature:
+            self._rows = ((weakref.ref(study._storage), signature), {})
         cache = self._rows[1]
         missing = [t for t in trials if cache.get(t._trial_id, (None,))[0] != t.number]
         fresh = {}

@@ -11,7 +11,6 @@ SMAC3's ``RandomForest``).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 
@@ -145,7 +144,6 @@ class ForestSurrogate:
         checks the predictions are identical).
         """
         import sklearn
-        from sklearn.tree import DecisionTreeRegressor
 
         self.scaler = LogScaler.fit(costs)
         x = np.ascontiguousarray(features, dtype=np.float32)
@@ -156,10 +154,12 @@ class ForestSurrogate:
         # The arguments are checked once, by RandomForestSampler's constructor; scikit-learn's
         # per-fit validation would cost a fifth of the fitting time of these small trees.
         with sklearn.config_context(skip_parameter_validation=True, assume_finite=True):
-            self._fit_trees(x, y, seeds, DecisionTreeRegressor)
+            self._fit_trees(x, y, seeds)
         return self
 
-    def _fit_trees(self, x: np.ndarray, y: np.ndarray, seeds: np.ndarray, tree_class: Any) -> None:
+    def _fit_trees(self, x: np.ndarray, y: np.ndarray, seeds: np.ndarray) -> None:
+        from sklearn.tree import DecisionTreeRegressor
+
         n = len(x)
         for tree_seed in seeds:
             # One generator seeded with the tree's seed serves the bootstrap draw and, rewound
@@ -172,7 +172,7 @@ class ForestSurrogate:
                 drawn = stream.randint(0, n, n, dtype=np.int32)
                 weight *= np.bincount(drawn, minlength=n)
                 stream.set_state(seeded)
-            tree = tree_class(
+            tree = DecisionTreeRegressor(
                 splitter=self.splitter,
                 max_features=self.ratio_features,
                 min_samples_split=self.min_samples_split,
