@@ -190,15 +190,25 @@ def plain(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def same(a: Any, b: Any) -> bool:
-    """Equal, with floats compared exactly except for NaN == NaN."""
+def same(a: Any, b: Any, rel: float = 0.0) -> bool:
+    """Equal, with floats equal up to ``rel`` relative (and NaN == NaN)."""
     if isinstance(a, float) and isinstance(b, float):
-        return a == b or (math.isnan(a) and math.isnan(b))
+        close = math.isclose(a, b, rel_tol=rel, abs_tol=rel * 1e-9)
+        return a == b or close or (math.isnan(a) and math.isnan(b))
     if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        return a.keys() == b.keys() and all(same(a[k], b[k], rel) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y, rel) for x, y in zip(a, b))
     return bool(a == b) and type(a) is type(b)
+
+
+#: Floats match the recordings up to this relative difference: NumPy's exp and log round the
+#: last bit differently on different CPUs' vector units (AVX-512 or not; HyperoptSampler's
+#: log-uniform draws moved by one unit in the last place between two machines of this kind).
+#: PB2's explore fits a GP by L-BFGS, whose floats move further with the BLAS and the CPU
+#: (1.7e-4 relative on one machine against another, every decision the same).
+REL_TOLERANCE = {"PopulationBasedTraining/pb2": 1e-3}
+DEFAULT_REL_TOLERANCE = 1e-12
 
 
 #: Recordings exact only up to the trial where another library's numerical optimiser takes

@@ -11,10 +11,12 @@ import json
 import numpy as np
 import pytest
 
+from tests.golden import DEFAULT_REL_TOLERANCE
 from tests.golden import EXACT_UNTIL
 from tests.golden import GOLDEN
 from tests.golden import plain
 from tests.golden import recordings
+from tests.golden import REL_TOLERANCE
 from tests.golden import same
 
 STORED = json.loads(GOLDEN.read_text())
@@ -36,7 +38,7 @@ def test_same_points_as_recorded(name: str) -> None:
             assert got["state"] == want["state"], message
             assert got["params"].keys() == want["params"].keys(), message
             continue
-        assert same(got, want), message
+        assert same(got, want, REL_TOLERANCE.get(name, DEFAULT_REL_TOLERANCE)), message
 
 
 def test_every_recording_is_stored() -> None:

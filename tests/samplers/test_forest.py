@@ -15,7 +15,7 @@ from scipy.stats import qmc
 
 from optuna_advanced import RandomForestSampler
 from optuna_advanced._space import SearchSpace
-from optuna_advanced.samplers._forest.sampler import _training_data
+from optuna_advanced.samplers._forest.history import training_data
 from optuna_advanced.testing.conformance import assert_params_valid
 
 
@@ -113,7 +113,7 @@ def test_failed_nan_and_pruned_trials_enter_with_the_worst_cost() -> None:
     study.enqueue_trial({"x": 0.5})
     running = study.ask(dist)
     space = SearchSpace(dist)
-    data = _training_data(
+    data = training_data(
         space, study._get_trials(deepcopy=False), study.directions, np.random.default_rng(0)
     )
     assert data is not None
@@ -156,7 +156,7 @@ def test_maximize_direction_and_constraints() -> None:
     assert sum(t.constraints["x_at_most_1"] <= 0 for t in later) >= len(later) // 2
 
     space = SearchSpace({"x": FloatDistribution(-3.0, 3.0)})
-    data = _training_data(
+    data = training_data(
         space, study._get_trials(deepcopy=False), study.directions, np.random.default_rng(0)
     )
     assert data is not None

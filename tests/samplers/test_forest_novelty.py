@@ -59,3 +59,46 @@ def test_continuous_and_mixed_spaces_get_no_exact_repeat() -> None:
     sources = [t.user_attrs.get("rf:source") for t in study.trials]
     assert sources.count("model") > 40
     assert len(set(_configurations(study))) == 80
+
+
+def _asked_together(phase: str, seed: int, claims: bool, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Two trials sampled before either stores a parameter (two workers at the same moment),
+    with two configurations left unseen: whether they got different ones."""
+    from optuna_advanced.samplers._forest import sampler as module
+
+    if not claims:
+        monkeypatch.setattr(module, "clashes", lambda *args: False)
+    grid = [(x, y) for x in range(3) for y in range(3)]
+    fraction = 1.0 if phase == "random" else 0.0
+    sampler = RandomForestSampler(seed=seed, n_startup_trials=2, random_fraction=fraction)
+    study = optuna.create_study(sampler=sampler)
+    for x, y in grid[:7]:
+        study.enqueue_trial({"x": x, "y": y})
+    study.optimize(lambda t: t.suggest_int("x", 0, 2) + 2 * t.suggest_int("y", 0, 2), 7)
+    first, second = study.ask(), study.ask()
+    # Optuna samples a trial's relative parameters at its first suggest and stores each as it
+    # is suggested: two workers in sample_relative at once see neither pick.
+    assert first.relative_params and second.relative_params
+    picks = [(t.suggest_int("x", 0, 2), t.suggest_int("y", 0, 2)) for t in (first, second)]
+    monkeypatch.undo()
+    return picks[0] != picks[1] and not {*picks} & {*grid[:7]}
+
+
+@pytest.mark.parametrize("phase", ["random", "model"])
+def test_trials_asked_at_the_same_moment_get_different_configurations(
+    phase: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every seed: the second ask sees the first's claim and takes the other configuration.
+    assert all(_asked_together(phase, seed, True, monkeypatch) for seed in range(12))
+    # Without claims the two picks coincide for some seeds (what two workers saw in CI).
+    assert not all(_asked_together(phase, seed, False, monkeypatch) for seed in range(12))
+
+
+def test_a_claim_is_a_system_attribute_and_digests_tell_types_apart() -> None:
+    from optuna_advanced.samplers._forest.claims import digest
+
+    study = optuna.create_study(sampler=RandomForestSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 3), 3)
+    for t in study.trials[1:]:  # the first trial's parameters are drawn independently
+        assert t.system_attrs["rf:claim"] == digest(t.params)
+    assert len({digest({"a": 1}), digest({"a": 1.0}), digest({"a": True}), digest({"b": 1})}) == 4

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from collections.abc import Sequence
 import math
 from typing import Any
@@ -13,9 +12,7 @@ import zlib
 import numpy as np
 from optuna.distributions import BaseDistribution
 from optuna.study import Study
-from optuna.study import StudyDirection
 from optuna.trial import FrozenTrial
-from optuna.trial import TrialState
 
 from optuna_advanced._attrs import AttrNamespace
 from optuna_advanced._checks import check_choice
@@ -32,13 +29,14 @@ from optuna_advanced.samplers._forest.acquisition import Layout
 from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
 from optuna_advanced.samplers._forest.acquisition import maximise
 from optuna_advanced.samplers._forest.acquisition import row_keys
+from optuna_advanced.samplers._forest.claims import clashes
+from optuna_advanced.samplers._forest.history import training_data
 from optuna_advanced.samplers._forest.novelty import fresh_row
 from optuna_advanced.samplers._forest.surrogate import encode_features
 from optuna_advanced.samplers._forest.surrogate import FeatureEncoder
 from optuna_advanced.samplers._forest.surrogate import ForestSurrogate
 
-_PAREGO_RHO = 0.05  # SMAC3's ParEGO: augmented Tchebycheff with rho = 0.05
-_BIG = 1e300  # costs are clipped to [-_BIG, _BIG]: their differences stay finite
+_CLAIMS = 3  # picks tried when other workers claim the same configuration (claims.py)
 _ACQUISITIONS = {"log_ei": log_expected_improvement, "ei": expected_improvement}
 
 
@@ -103,9 +101,11 @@ class RandomForestSampler(PackSampler):
     trial ranks below every feasible one and less violation ranks higher.
 
     Stateless: every ask rebuilds the model from storage; the random stream of a trial is
-    derived from ``(seed, trial.number)``, so processes sharing a study need no coordination
-    and a pickled sampler continues identically. A per-process cache keeps the last fitted
-    forest, keyed on the history it was fitted on.
+    derived from ``(seed, trial.number)``, so a pickled sampler continues identically.
+    Workers sharing a study coordinate through the storage alone: each pick is claimed
+    (``rf:claim``, a system attribute) before the other trials' claims are read, so two workers
+    asking at the same moment never both keep one configuration (one of them picks again). A
+    per-process cache keeps the last fitted forest, keyed on the history it was fitted on.
 
     Each trial records ``rf:source`` (``"startup"`` for the Sobol design and a first trial
     drawn before any parameter is known, ``"random"``, ``"model"``, ``"enqueued"``), the
@@ -214,21 +214,40 @@ class RandomForestSampler(PackSampler):
             return {}
         space = SearchSpace(search_space)
         rng = self._rng(trial.number)
-        n_startup = _startup_size(self._n_startup_trials, len(space))
         history = self._history(study, trial)
-        seen = row_keys(space.snap(self._encode(study, space, [t for t in history if t.params])))
-        if trial.number < n_startup:
-            row, _ = fresh_row(space, self._sobol_row(space, trial.number), seen, rng)
-            self._write(study, trial, {"source": "startup"})
-            return space.decode(row)
-        if rng.random() < self._random_fraction:
-            return self._random(study, trial, space, seen, rng)
+        known = [t for t in history if t.params]
+        seen = row_keys(space.snap(self._encode(study, space, known)))
+        numbers = {t.number for t in known}
+        for _ in range(_CLAIMS):
+            row, attrs = self._propose(study, trial, space, history, seen, rng)
+            if not clashes(study, trial, self.namespace, space.decode(row), numbers):
+                break
+            seen.add(key(row))  # another worker's pick of this moment (see claims.py)
+        self._write(study, trial, attrs)
+        return space.decode(row)
 
-        data = _training_data(
+    def _propose(
+        self,
+        study: Study,
+        trial: FrozenTrial,
+        space: SearchSpace,
+        history: list[FrozenTrial],
+        seen: set[bytes],
+        rng: np.random.Generator,
+    ) -> tuple[np.ndarray, dict[str, Any]]:
+        """The pick for ``trial`` (never in ``seen`` while an unseen one exists) and the
+        attributes to record with it."""
+        if trial.number < _startup_size(self._n_startup_trials, len(space)):
+            row, _ = fresh_row(space, self._sobol_row(space, trial.number), seen, rng)
+            return row, {"source": "startup"}
+        if rng.random() < self._random_fraction:
+            return self._random(space, seen, rng)
+
+        data = training_data(
             space, history, study.directions, rng, lambda ts: self._encode(study, space, ts)
         )
         if data is None:  # nothing finished yet (many workers started at once)
-            return self._random(study, trial, space, seen, rng)
+            return self._random(space, seen, rng)
         rows, costs, pending, unscale = data
         forest = self._fit(space, rows, costs, pending)
         continuous = ~space.is_categorical & (space.n_levels == 0) & ~space.is_single
@@ -259,22 +278,17 @@ class RandomForestSampler(PackSampler):
             seen=seen,
         )
         if key(row) in seen:  # every candidate was a repeat: a finite space nearly exhausted
-            return self._random(study, trial, space, seen, rng)
+            return self._random(space, seen, rng)
         mean, var = forest.predict(features(row[None, :]))
         value = float(forest.scaler.inverse(mean)[0])
         # Delta method: d(cost)/dz = exp(z) * (high - low) on the log-scaled model.
         std = float(math.sqrt(var[0]) * (value - forest.scaler.low))
-        self._write(
-            study,
-            trial,
-            {
-                "source": "model",
-                "predicted_value": unscale(value),
-                "predicted_std": abs(unscale(value + std) - unscale(value)),
-                "expected_improvement": ei,
-            },
-        )
-        return space.decode(row)
+        return row, {
+            "source": "model",
+            "predicted_value": unscale(value),
+            "predicted_std": abs(unscale(value + std) - unscale(value)),
+            "expected_improvement": ei,
+        }
 
     def sample_independent(
         self,
@@ -320,16 +334,10 @@ class RandomForestSampler(PackSampler):
         return np.array(rows) if rows else np.empty((0, len(space)))
 
     def _random(
-        self,
-        study: Study,
-        trial: FrozenTrial,
-        space: SearchSpace,
-        seen: set[bytes],
-        rng: np.random.Generator,
-    ) -> dict[str, Any]:
+        self, space: SearchSpace, seen: set[bytes], rng: np.random.Generator
+    ) -> tuple[np.ndarray, dict[str, Any]]:
         row, _ = fresh_row(space, space.sample_uniform(rng, 1)[0], seen, rng)
-        self._write(study, trial, {"source": "random"})
-        return space.decode(row)
+        return row, {"source": "random"}
 
     def _sobol_row(self, space: SearchSpace, index: int) -> np.ndarray:
         from scipy.stats import qmc
@@ -382,66 +390,3 @@ def _startup_size(setting: int | str | None, d: int) -> int:
     if setting is None:
         return min(max(10, d + 1), 20)
     return int(setting)
-
-
-def _training_data(
-    space: SearchSpace,
-    history: list[FrozenTrial],
-    directions: Sequence[StudyDirection],
-    rng: np.random.Generator,
-    encode: Callable[[Sequence[FrozenTrial]], np.ndarray] | None = None,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any] | None:
-    """Rows and costs (lower is better) of finished trials, rows of pending ones, and the map
-    from a modelled cost back to the objective's units (identity up to sign; ParEGO for many
-    objectives). ``encode`` turns trials into rows (``space.encode_trials`` by default)."""
-    encode = encode or space.encode_trials
-    finished = [t for t in history if t.state.is_finished()]
-    complete = [
-        t
-        for t in finished
-        if t.state == TrialState.COMPLETE
-        and t.values is not None
-        and all(math.isfinite(v) for v in t.values)
-    ]
-    if not complete:
-        return None
-    signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in directions])
-    # Finite but huge values (±1e308) would overflow every difference taken below (ranges,
-    # scaling) into inf and NaN: clip them where differences stay finite; the order is kept.
-    values = np.clip(np.array([t.values for t in complete], dtype=float) * signs, -_BIG, _BIG)
-    if len(directions) > 1:
-        low, high = values.min(axis=0), values.max(axis=0)
-        scaled = (values - low) / np.where(high > low, high - low, 1.0)
-        weights = rng.dirichlet(np.ones(len(directions)))
-        weighted = scaled * weights
-        cost = weighted.max(axis=1) + _PAREGO_RHO * weighted.sum(axis=1)
-
-        def unscale(v: float) -> float:
-            return v
-
-    else:
-        cost = values[:, 0]
-        sign = float(signs[0])
-
-        def unscale(v: float) -> float:
-            return sign * v
-
-    violation = np.array([sum(max(c, 0.0) for c in t.constraints.values()) for t in complete])
-    violation = np.nan_to_num(np.minimum(violation, _BIG), nan=_BIG)  # inf/NaN: the worst
-    if (violation > 0).any():
-        feasible = violation <= 0
-        spread = float(np.ptp(cost)) or 1.0
-        worst_feasible = float(cost[feasible].max()) if feasible.any() else float(cost.min())
-        penalty = np.minimum(spread * (1.0 + violation), _BIG)
-        cost = np.clip(np.where(feasible, cost, worst_feasible + penalty), -_BIG, _BIG)
-    complete_numbers = {t.number for t in complete}
-    failed = [t for t in finished if t.number not in complete_numbers]
-    rows = encode(complete + failed)
-    costs = np.concatenate([cost, np.full(len(failed), float(cost.max()))])
-    keep = ~np.all(np.isnan(rows), axis=1)  # trials that share no parameter with the space
-    pending_trials = [t for t in history if t.state == TrialState.RUNNING and t.params]
-    pending = encode(pending_trials)
-    pending = pending[~np.all(np.isnan(pending), axis=1)] if len(pending) else pending
-    if not keep[: len(complete)].any():
-        return None
-    return rows[keep], costs[keep], pending, unscale
