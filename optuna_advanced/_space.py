@@ -189,6 +189,36 @@ class _Snapper:
         self.categorical = np.array([j for j, _ in categorical], dtype=int)
         self.cat_top = np.array([c.n_levels - 1 for _, c in categorical], dtype=float)
         self.any_log, self.any_int = bool(self.log.any()), bool(self.is_int.any())
+        # Each column's group (0 free, 1 grid, 2 categorical, 3 single) and place in it.
+        self.group = np.zeros(len(columns), dtype=int)
+        self.place = np.zeros(len(columns), dtype=int)
+        for g, members in enumerate((self.free, self.grid, self.categorical, self.single)):
+            self.group[members], self.place[members] = g, np.arange(len(members))
+
+    def cells(self, values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """``values[i]`` snapped as a value of column ``columns[i]``: the arithmetic of
+        ``__call__``, element by element (no NaN: those are inactive cells, never moved)."""
+        out = np.array(values, dtype=float, copy=True)
+        group, place = self.group[columns], self.place[columns]
+        free, cat, single = group == 0, group == 2, group == 3
+        out[free] = _clip(values[free], 0.0, 1.0)
+        out[cat] = _clip(np.round(values[cat]), 0, self.cat_top[place[cat]])
+        out[single] = self.single_code[place[single]]
+        grid = np.flatnonzero(group == 1)
+        if len(grid):
+            at = place[grid]
+            lo, width, low, step = self.lo[at], self.width[at], self.low[at], self.step[at]
+            log, is_int = self.log[at], self.is_int[at]
+            t = lo + _clip(values[grid], 0.0, 1.0) * width
+            v = t.copy()
+            v[log] = np.exp(t[log])
+            k = _clip(np.round((v - low) / step), 0, self.top[at])
+            v = _clip(low + k * step, low, self.high[at])
+            v[is_int] = np.round(v[is_int])
+            t = v.copy()
+            t[log] = np.log(np.maximum(v[log], low[log]))
+            out[grid] = _clip((t - lo) / width, 0.0, 1.0)
+        return out
 
     def __call__(self, rows: np.ndarray) -> np.ndarray:
         # np.minimum(np.maximum(...)) is np.clip without its Python-level wrapper (NaN stays
@@ -304,6 +334,12 @@ class SearchSpace:
         """
         return self._snapper(np.atleast_2d(np.asarray(rows, dtype=float)))
 
+    def snap_cells(self, values: np.ndarray, columns: np.ndarray) -> np.ndarray:
+        """:meth:`snap` of single cells: ``values[i]`` as a value of column ``columns[i]``
+        (finite values only). A row that differs from a snapped row in one cell is snapped by
+        snapping that cell."""
+        return self._snapper.cells(np.asarray(values, dtype=float), np.asarray(columns, int))
+
     def snap_by_column(self, rows: np.ndarray) -> np.ndarray:
         """:meth:`snap`, one column at a time (the reference the vectorised one is tested on)."""
         rows = np.atleast_2d(np.asarray(rows, dtype=float))
@@ -331,12 +367,12 @@ def latest_search_space(trials: Iterable[FrozenTrial]) -> dict[str, BaseDistribu
     (conditional parameters included), and when a range changed between trials the newest one
     (highest trial number) wins. Names are sorted so every process builds the same column order.
     """
-    latest: dict[str, tuple[int, BaseDistribution]] = {}
-    for trial in trials:
-        for name, dist in trial.distributions.items():
-            if name not in latest or trial.number >= latest[name][0]:
-                latest[name] = (trial.number, dist)
-    return {name: latest[name][1] for name in sorted(latest)}
+    latest: dict[str, BaseDistribution] = {}
+    # In trial order (a stable sort: of two equal numbers, the later in ``trials`` wins), each
+    # trial's distributions overwrite the older ones.
+    for trial in sorted(trials, key=lambda t: t.number):
+        latest.update(trial.distributions)
+    return {name: latest[name] for name in sorted(latest)}
 
 
 def value_in_distribution(dist: BaseDistribution, value: Any) -> bool:

@@ -337,6 +337,22 @@ def test_snap_of_all_columns_at_once_equals_snap_column_by_column(
     np.testing.assert_array_equal(space.snap(rows), space.snap_by_column(rows))
 
 
+@given(
+    dists=any_space,
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_snapping_single_cells_equals_snapping_their_rows(
+    dists: dict[str, BaseDistribution], seed: int
+) -> None:
+    space = SearchSpace(dists)
+    rng = np.random.default_rng(seed)
+    rows = np.nan_to_num(_rows_anywhere(space, rng, 32), nan=0.5)  # moved cells are active
+    columns = rng.integers(len(space), size=len(rows))
+    cells = rows[np.arange(len(rows)), columns]
+    expected = space.snap(rows)[np.arange(len(rows)), columns]
+    np.testing.assert_array_equal(space.snap_cells(cells, columns), expected)
+
+
 def test_toolbox_counts_values() -> None:
     from optuna_advanced._space import n_values
 

@@ -265,3 +265,42 @@ def test_one_sampler_used_for_study_after_study_proposes_what_a_fresh_one_would(
         assert study_points(reused, shift) == study_points(
             RandomForestSampler(seed=0, n_startup_trials=5), shift
         )
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_maximiser_snapping_moved_cells_finds_what_snapping_whole_rows_finds(
+    seed: int,
+) -> None:
+    from optuna.distributions import IntDistribution
+
+    from optuna_advanced.samplers._forest.acquisition import Layout
+    from optuna_advanced.samplers._forest.acquisition import maximise
+
+    space = SearchSpace(
+        {
+            "f": FloatDistribution(-5, 5),
+            "s": FloatDistribution(0, 1, step=0.05),
+            "g": FloatDistribution(1e-3, 1e3, log=True, step=None),
+            "n": IntDistribution(1, 1024, log=True),
+            "i": IntDistribution(-3, 40),
+            "c": CategoricalDistribution(["a", "b", None, 2.5]),
+            "one": IntDistribution(7, 7),
+        }
+    )
+    continuous = ~space.is_categorical & (space.n_levels == 0) & ~space.is_single
+    layout = Layout(space.is_categorical, space.n_levels, continuous)
+    target = np.random.default_rng(seed).random(len(space))
+
+    def acquisition(x: np.ndarray) -> np.ndarray:
+        return -np.nansum((x - target) ** 2, axis=1)
+
+    def run(**kwargs: object) -> tuple[np.ndarray, float]:
+        rng = np.random.default_rng(seed)
+        evaluated = space.snap(space.sample_uniform(rng, 20))
+        random_rows = space.sample_uniform(rng, 300)
+        return maximise(acquisition, evaluated, random_rows, layout, space.snap, rng, 5, **kwargs)
+
+    row, value = run()
+    row_cells, value_cells = run(snap_cells=space.snap_cells)
+    np.testing.assert_array_equal(row_cells, row)
+    assert value_cells == value

@@ -16,6 +16,8 @@ _INACTIVE = -7.0  # a NaN stand-in for row keys: outside every column's encoding
 
 Predict = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 Snap = Callable[[np.ndarray], np.ndarray]
+#: Snaps single cells: ``(values, columns) -> values`` (``SearchSpace.snap_cells``).
+SnapCells = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
 def expected_improvement(
@@ -122,13 +124,15 @@ def local_search(
     rng: np.random.Generator,
     max_steps: int = 100,
     n_plateau_walks: int = 10,
+    snap_cells: SnapCells | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Greedy one-exchange local search from every start at once (SMAC3's ``LocalSearch``).
 
     Each step moves every unfinished search to its best neighbour if that improves its
     acquisition value; a search whose best neighbour ties may walk the plateau for up to
     ``n_plateau_walks`` steps; a search stops when no neighbour is at least as good. Returns the
-    end points and their acquisition values.
+    end points and their acquisition values. With ``snap_cells``, a neighbour is snapped by its
+    one moved cell (the same rows, at a fraction of the cost).
     """
     current = snap(starts)
     values = acquisition(current)
@@ -147,9 +151,12 @@ def local_search(
         if needs_snap is None:
             neighbours = snap(neighbours)
         else:
-            moved_off = needs_snap[column]
-            if moved_off.any():
+            moved_off = np.flatnonzero(needs_snap[column])
+            if len(moved_off) and snap_cells is None:
                 neighbours[moved_off] = snap(neighbours[moved_off])
+            elif len(moved_off):  # the one moved cell of each: the rest is snapped already
+                at = column[moved_off]
+                neighbours[moved_off, at] = snap_cells(neighbours[moved_off, at], at)
         scores = acquisition(neighbours)
         # Each search's best neighbour (the first one among equals): sort by search, then by
         # score descending, then by position, and take the head of each search's run.
@@ -178,6 +185,7 @@ def maximise(
     rng: np.random.Generator,
     n_local_starts: int = 10,
     seen: set[bytes] | None = None,
+    snap_cells: SnapCells | None = None,
 ) -> tuple[np.ndarray, float]:
     """SMAC3's ``LocalAndSortedRandomSearch``: the best of a sorted random sample and of local
     searches started from the best evaluated and the best random configurations.
@@ -190,6 +198,7 @@ def maximise(
             random rows.
         seen: :func:`row_keys` of the configurations not to propose again while another
             candidate is new; ``None``: those of ``evaluated``.
+        snap_cells: See :func:`local_search`.
     """
     random_rows = snap(random_rows)
     random_scores = acquisition(random_rows)
@@ -199,7 +208,9 @@ def maximise(
     if len(evaluated):
         top_evaluated = ev[np.argsort(-acquisition(ev), kind="stable")[:n_local_starts]]
         starts.insert(0, top_evaluated)
-    local_rows, local_scores = local_search(np.vstack(starts), acquisition, layout, snap, rng)
+    local_rows, local_scores = local_search(
+        np.vstack(starts), acquisition, layout, snap, rng, snap_cells=snap_cells
+    )
     rows = np.vstack([local_rows, random_rows])
     scores = np.concatenate([local_scores, random_scores])
     order = np.argsort(-scores, kind="stable")  # the best first; among equals, the first

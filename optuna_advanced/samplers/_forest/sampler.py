@@ -276,6 +276,7 @@ class RandomForestSampler(PackSampler):
             rng,
             n_local_starts=self._n_local_starts,
             seen=seen,
+            snap_cells=space.snap_cells,
         )
         if key(row) in seen:  # every candidate was a repeat: a finite space nearly exhausted
             return self._random(space, seen, rng)

@@ -195,4 +195,9 @@ class ForestSurrogate:
         per_tree = np.empty((len(self._trees), len(x)))
         for i, (tree, leaf_values) in enumerate(zip(self._trees, self._leaf_values)):
             per_tree[i] = leaf_values[tree.tree_.apply(x)]  # type: ignore[attr-defined]
-        return per_tree.mean(axis=0), np.maximum(per_tree.var(axis=0), VARIANCE_FLOOR)
+        # NumPy's mean and var, step for step (the same floats) without their wrappers.
+        n = float(len(self._trees))
+        mean = np.add.reduce(per_tree, axis=0) / n
+        spread = per_tree - mean
+        var = np.add.reduce(spread * spread, axis=0) / n
+        return mean, np.maximum(var, VARIANCE_FLOOR)
