@@ -152,11 +152,11 @@ def local_search(
             neighbours = snap(neighbours)
         else:
             moved_off = np.flatnonzero(needs_snap[column])
-            if len(moved_off) and snap_cells is None:
-                neighbours[moved_off] = snap(neighbours[moved_off])
-            elif len(moved_off):  # the one moved cell of each: the rest is snapped already
+            if len(moved_off) and snap_cells is not None:  # the one moved cell of each
                 at = column[moved_off]
                 neighbours[moved_off, at] = snap_cells(neighbours[moved_off, at], at)
+            elif len(moved_off):
+                neighbours[moved_off] = snap(neighbours[moved_off])
         scores = acquisition(neighbours)
         # Each search's best neighbour (the first one among equals): sort by search, then by
         # score descending, then by position, and take the head of each search's run.
