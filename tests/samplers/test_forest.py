@@ -275,6 +275,7 @@ def test_the_maximiser_snapping_moved_cells_finds_what_snapping_whole_rows_finds
 
     from optuna_advanced.samplers._forest.acquisition import Layout
     from optuna_advanced.samplers._forest.acquisition import maximise
+    from optuna_advanced.samplers._forest.acquisition import SnapCells
 
     space = SearchSpace(
         {
@@ -292,15 +293,17 @@ def test_the_maximiser_snapping_moved_cells_finds_what_snapping_whole_rows_finds
     target = np.random.default_rng(seed).random(len(space))
 
     def acquisition(x: np.ndarray) -> np.ndarray:
-        return -np.nansum((x - target) ** 2, axis=1)
+        return np.asarray(-np.nansum((x - target) ** 2, axis=1))
 
-    def run(**kwargs: object) -> tuple[np.ndarray, float]:
+    def run(snap_cells: SnapCells | None) -> tuple[np.ndarray, float]:
         rng = np.random.default_rng(seed)
         evaluated = space.snap(space.sample_uniform(rng, 20))
         random_rows = space.sample_uniform(rng, 300)
-        return maximise(acquisition, evaluated, random_rows, layout, space.snap, rng, 5, **kwargs)
+        return maximise(
+            acquisition, evaluated, random_rows, layout, space.snap, rng, 5, snap_cells=snap_cells
+        )
 
-    row, value = run()
-    row_cells, value_cells = run(snap_cells=space.snap_cells)
+    row, value = run(None)
+    row_cells, value_cells = run(space.snap_cells)
     np.testing.assert_array_equal(row_cells, row)
     assert value_cells == value
