@@ -188,7 +188,6 @@ class _Snapper:
         categorical = [(j, c) for j, c in enumerate(columns) if isinstance(c, _CategoricalColumn)]
         self.categorical = np.array([j for j, _ in categorical], dtype=int)
         self.cat_top = np.array([c.n_levels - 1 for _, c in categorical], dtype=float)
-        self.any_log, self.any_int = bool(self.log.any()), bool(self.is_int.any())
         # Each column's group (0 free, 1 grid, 2 categorical, 3 single) and place in it.
         self.group = np.zeros(len(columns), dtype=int)
         self.place = np.zeros(len(columns), dtype=int)
@@ -207,22 +206,28 @@ class _Snapper:
         grid = np.flatnonzero(group == 1)
         if len(grid):
             at = place[grid]
-            lo, width, low, step = self.lo[at], self.width[at], self.low[at], self.step[at]
-            log, is_int = self.log[at], self.is_int[at]
-            t = lo + _clip(values[grid], 0.0, 1.0) * width
-            v = t.copy()
-            v[log] = np.exp(t[log])
-            k = _clip(np.round((v - low) / step), 0, self.top[at])
-            v = _clip(low + k * step, low, self.high[at])
-            v[is_int] = np.round(v[is_int])
-            t = v.copy()
-            t[log] = np.log(np.maximum(v[log], low[log]))
-            out[grid] = _clip((t - lo) / width, 0.0, 1.0)
+            out[grid] = self._grid(values[grid], at, self.log[at], self.is_int[at])
         return out
 
+    def _grid(self, u: np.ndarray, at: Any, log: np.ndarray, is_int: np.ndarray) -> np.ndarray:
+        """Grid cells (finite ``u``, of grid columns ``at``, broadcast) onto the grid's values;
+        ``log`` and ``is_int`` mask the log-scaled and integer cells (or columns)."""
+        lo, width, low = self.lo[at], self.width[at], self.low[at]
+        t = lo + _clip(u, 0.0, 1.0) * width
+        v = t.copy()
+        if log.any():
+            v[..., log] = np.exp(t[..., log])
+        k = _clip(np.round((v - low) / self.step[at]), 0, self.top[at])
+        v = _clip(low + k * self.step[at], low, self.high[at])
+        if is_int.any():
+            v[..., is_int] = np.round(v[..., is_int])
+        t = v.copy()
+        if log.any():
+            t[..., log] = np.log(np.maximum(v, low)[..., log])
+        return _clip((t - lo) / width, 0.0, 1.0)
+
     def __call__(self, rows: np.ndarray) -> np.ndarray:
-        # np.minimum(np.maximum(...)) is np.clip without its Python-level wrapper (NaN stays
-        # NaN either way); the masks of log and integer columns are skipped when empty.
+        # np.minimum(np.maximum(...)) is np.clip without its wrapper (NaN stays NaN either way).
         out = np.array(rows, copy=True)
         if len(self.free):
             out[:, self.free] = _clip(rows[:, self.free], 0.0, 1.0)
@@ -230,18 +235,7 @@ class _Snapper:
             u = rows[:, self.grid]
             nan = np.isnan(u)
             # NaN -> 0 as nan_to_num does (infinities clip to the same ends either way).
-            t = self.lo + _clip(np.where(nan, 0.0, u), 0.0, 1.0) * self.width
-            v = t.copy()
-            if self.any_log:
-                v[:, self.log] = np.exp(t[:, self.log])
-            k = _clip(np.round((v - self.low) / self.step), 0, self.top)
-            v = _clip(self.low + k * self.step, self.low, self.high)
-            if self.any_int:
-                v[:, self.is_int] = np.round(v[:, self.is_int])
-            t = v.copy()
-            if self.any_log:
-                t[:, self.log] = np.log(np.maximum(v[:, self.log], self.low[self.log]))
-            snapped = _clip((t - self.lo) / self.width, 0.0, 1.0)
+            snapped = self._grid(np.where(nan, 0.0, u), slice(None), self.log, self.is_int)
             out[:, self.grid] = np.where(nan, np.nan, snapped)
         if len(self.categorical):
             u = rows[:, self.categorical]
@@ -335,9 +329,8 @@ class SearchSpace:
         return self._snapper(np.atleast_2d(np.asarray(rows, dtype=float)))
 
     def snap_cells(self, values: np.ndarray, columns: np.ndarray) -> np.ndarray:
-        """:meth:`snap` of single cells: ``values[i]`` as a value of column ``columns[i]``
-        (finite values only). A row that differs from a snapped row in one cell is snapped by
-        snapping that cell."""
+        """:meth:`snap` of single cells, ``values[i]`` in column ``columns[i]`` (finite values):
+        a row that differs from a snapped row in one cell is snapped by snapping that cell."""
         return self._snapper.cells(np.asarray(values, dtype=float), np.asarray(columns, int))
 
     def snap_by_column(self, rows: np.ndarray) -> np.ndarray:
