@@ -86,7 +86,9 @@ def exploit_source(
     Equal scores are ordered at random (from ``rng``, so every process decides the same). A
     fixed order would rank the same member best for ever on a plateau (every score equal, say
     0 while every learning rate diverges): it would never be exploited, never explored, and be
-    the source of most copies, so the population would not leave the plateau.
+    the source of most copies, so the population would not leave the plateau. When more members
+    tie at the worst score than the bottom quantile holds, and some member is better, all of
+    the tied exploit, copying only better members.
     """
     if member not in standings or len(standings) < 2:
         return None
@@ -97,9 +99,19 @@ def exploit_source(
     else:  # no rng drawn, so decisions without ties do not depend on this branch
         ranked = sorted(scores, key=lambda m: scores[m])
     n_quantile = min(math.ceil(len(ranked) * quantile_fraction), len(ranked) // 2)
-    if n_quantile == 0 or member not in ranked[:n_quantile]:
+    if n_quantile == 0:
         return None
-    top = [m for m in ranked[-n_quantile:] if standings[m].end_step < n_steps]
+    bottom, top = ranked[:n_quantile], ranked[-n_quantile:]
+    worst = scores[ranked[0]]
+    if scores[ranked[n_quantile]] == worst < scores[ranked[-1]]:
+        # More members tie at the worst score than the bottom quantile holds (diverged runs
+        # all reporting the worst value, say): all of them exploit, and copy only members
+        # that are better. The tie-break would send a few and leave the rest diverged.
+        bottom = [m for m in ranked if scores[m] == worst]
+        top = [m for m in top if scores[m] > worst]
+    if member not in bottom:
+        return None
+    top = [m for m in top if standings[m].end_step < n_steps]
     if not top:
         return None
     return standings[top[int(rng.integers(len(top)))]]

@@ -94,8 +94,8 @@ def test_on_a_plateau_every_member_explores_from_its_own_hyperparameters() -> No
     # Diverged members (-inf) tie as well; one member ahead breaks the plateau.
     assert decide([-np.inf] * 4, 3).perturbation == {"h": "*2"}
     partial = [decide([0.0, 0.0, 0.0, 1.0], m) for m in range(4)]
-    assert [d.exploited for d in partial].count(103) == 1  # the bottom one of the three tied
-    assert all(d.perturbation is None for d in partial if d.exploited is None)
+    assert [d.exploited for d in partial] == [103, 103, 103, None]  # tied at the worst: all
+    assert partial[3].perturbation is None
     # Members with the same hyperparameters and score have converged: the usual exploit.
     converged = {m: Standing(m, 100 + m, 0.5, 8, {"h": 1.0}) for m in range(4)}
     moved = [
@@ -114,3 +114,20 @@ def test_on_a_plateau_every_member_explores_from_its_own_hyperparameters() -> No
     # Burn-in and exploit=False still hold on a plateau.
     assert decide([0.0] * 4, 0, burn_in=10).perturbation is None
     assert decide([0.0] * 4, 0, explore=None).perturbation is None
+
+
+def test_members_tied_at_the_worst_score_all_exploit_and_copy_only_better_ones() -> None:
+    # Five of eight diverged (the worst score, more than the bottom quarter's two members).
+    scores = [-np.inf, 0.1, -np.inf, 0.5, -np.inf, -np.inf, 0.2, -np.inf]
+    for seed in range(10):
+        decisions = [decide(scores, m, rng=np.random.default_rng(seed)) for m in range(8)]
+        exploiters = [m for m, d in enumerate(decisions) if d.exploited is not None]
+        assert exploiters == [0, 2, 4, 5, 7]
+        # The top quarter (members 3 and 6), never a diverged member.
+        assert {decisions[m].exploited for m in exploiters} <= {103, 106}
+    # Ties elsewhere are broken at random as before: the worst member and one of the tied.
+    middle = [1.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 3.0]
+    for seed in range(10):
+        decisions = [decide(middle, m, rng=np.random.default_rng(seed)) for m in range(8)]
+        exploiters = [m for m, d in enumerate(decisions) if d.exploited is not None]
+        assert exploiters[0] == 0 and len(exploiters) == 2
