@@ -17,8 +17,11 @@ Names:
     ``tpe+bohb``: TPESampler with ``BOHBPruner``, to separate the pruner's effect.
     ``AxSampler``: the Ax bridge with Ax's default strategy (Sobol, then BoTorch); the registry's
         ``AxSampler(sobol)`` is its quasi-random strategy, kept fast for the test harness.
-    ``bohb-paper+hb``: BOHBSampler with the paper's fixed bandwidth floor
-        (``adaptive_bandwidth=False``), for comparison with the default.
+    ``bohb-paper+hb``: BOHBSampler as in the paper and HpBandSter: fixed bandwidth floor
+        (``adaptive_bandwidth=False``) and ``d + 1`` points per model
+        (``min_points_in_model=None``), for comparison with the default.
+    ``bohb-d1+hb``, ``bohb-d1+bohb``: BOHBSampler's defaults before issue 18 (models from the
+        paper's ``d + 1`` points per budget, adaptive bandwidth floor).
     ``rf-smac``: RandomForestSampler with SMAC3's own forest and acquisition
         (``splitter="best", acquisition="log_ei"``; the default before random thresholds);
         ``rf-ei``: random thresholds with plain EI of the log cost. Ablations of the defaults.
@@ -118,7 +121,14 @@ def _cmaes(seed: int) -> BaseSampler:
 def _bohb_paper(seed: int) -> BaseSampler:
     from optuna_advanced import BOHBSampler
 
-    return BOHBSampler(seed=seed, adaptive_bandwidth=False)
+    return BOHBSampler(seed=seed, adaptive_bandwidth=False, min_points_in_model=None)
+
+
+def _bohb_d1(seed: int) -> BaseSampler:
+    """BOHBSampler's defaults before issue 18: the paper's ``d + 1`` points per model."""
+    from optuna_advanced import BOHBSampler
+
+    return BOHBSampler(seed=seed, min_points_in_model=None)
 
 
 # RandomForestSampler's settings before issue 19: SMAC3's start-up size and maximiser sizes.
@@ -161,6 +171,9 @@ def contenders() -> dict[str, Contender]:
         Contender("tpe+bohb", _tpe, hyperband=True, bohb_pruner=True),
         Contender("AxSampler", _ax),
         Contender("bohb-paper+hb", _bohb_paper, hyperband=True),
+        # Ablation of issue 18: models from d + 1 points per budget (the paper's), not 3.
+        Contender("bohb-d1+hb", _bohb_d1, hyperband=True),
+        Contender("bohb-d1+bohb", _bohb_d1, hyperband=True, bohb_pruner=True),
         Contender("rf-smac", _forest("best", "log_ei", **_FOREST_BEFORE)),
         Contender("rf-ei", _forest("random", "ei", **_FOREST_BEFORE)),
         # Ablations of issue 19: the defaults before it, and each of its two changes undone.

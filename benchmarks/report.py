@@ -101,6 +101,14 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
     ]
     if suite == "sf":
         out += _by_family(full, focus="RandomForestSampler")
+    if suite == "mf" and any(c == MF_FOCUS for _, c, _ in full):
+        out += [
+            f"`{MF_FOCUS}` run for run against each contender at 100% of the budget, on the "
+            "problems and seeds both ran (Wilcoxon signed-rank test on the paired final "
+            "regrets):\n",
+            _paired(full, MF_FOCUS),
+            "",
+        ]
     for c in partial:
         pairs = {(p, s) for (p, cc, s) in at if cc == c}
         subset = {
@@ -129,6 +137,9 @@ def suite_report(records: list[dict[str, Any]], suite: str, plot_dir: Path | Non
         out.append(f"![{suite} convergence](plots/{name})\n")
     return "\n".join(out)
 
+
+# The recommended multi-fidelity pairing, compared run for run in ``mf``.
+MF_FOCUS = "BOHBSampler+bohb"
 
 # Families reported together as well as one by one (``sf``).
 SF_GROUPS = {

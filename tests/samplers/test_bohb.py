@@ -201,7 +201,8 @@ def test_budgets_come_from_the_pruner(pruner: Any, expected: list[int]) -> None:
 
 
 def test_largest_budget_with_enough_points_is_used() -> None:
-    # d = 1 needs 2 (d + 1) = 4 observations: budget 3 has 6, budget 9 has only 3.
+    # 3 points in each of the good and the bad set: budget 3 has 6 observations, budget 9 has
+    # only 3.
     study = _study(optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))
     dist: dict[str, BaseDistribution] = {"x": FloatDistribution(0.0, 1.0)}
     for i in range(6):
@@ -222,6 +223,33 @@ def test_largest_budget_with_enough_points_is_used() -> None:
         budgets.append(attrs.get("bohb:model_budget"))
         study.tell(trial, state=TrialState.FAIL)
     assert set(budgets) - {None} == {3}
+
+
+@pytest.mark.parametrize(("min_points_in_model", "first_model_at"), [(3, 6), (None, 14), (5, 10)])
+def test_a_budget_is_modelled_once_both_sets_hold_min_points(
+    min_points_in_model: int | None, first_model_at: int
+) -> None:
+    # Six parameters: the paper's d + 1 = 7 points per set waits for 14 observations.
+    dist: dict[str, BaseDistribution] = {f"x{i}": FloatDistribution(0.0, 1.0) for i in range(6)}
+    study = _study(min_points_in_model=min_points_in_model)
+    sampler = study.sampler
+    assert isinstance(sampler, BOHBSampler)
+    rng = np.random.RandomState(0)
+    modelled_at = None
+    for n in range(1, 20):
+        params = {name: float(rng.uniform()) for name in dist}
+        study.add_trial(
+            optuna.trial.create_trial(
+                params=params, distributions=dist, value=sum(params.values())
+            )
+        )
+        model = sampler._fit(SearchSpace(dist), study.get_trials(deepcopy=False), study)
+        if model is not None:
+            modelled_at = n
+            assert len(model.good.data) >= (min_points_in_model or 7)
+            assert len(model.bad.data) >= (min_points_in_model or 7)
+            break
+    assert modelled_at == first_model_at
 
 
 def test_pending_trials_join_the_bad_set() -> None:

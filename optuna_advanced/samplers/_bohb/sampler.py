@@ -86,18 +86,25 @@ class BOHBSampler(PackSampler):
         num_samples: Candidates drawn per model-based suggestion.
         bandwidth_factor: Widening of the good KDE's bandwidths when drawing candidates.
         min_bandwidth: Floor on every KDE bandwidth, keeps exploration alive.
-        min_points_in_model: Observations a budget needs before its model is built; ``None``
-            means ``d + 1`` for ``d`` parameters. Both the good and the bad set must hold more
-            than ``d`` points, so in practice a budget needs ``2 (d + 1)`` observations.
+        min_points_in_model: Points each of the good and the bad set needs before a budget's
+            model is built, so a budget needs twice as many observations. ``None`` is the
+            paper's (and HpBandSter's) ``d + 1`` for ``d`` parameters, which in 14 dimensions
+            waits for 30 observations at a budget before any model; the default 3 models a
+            budget from 6. The KDEs need no more: bandwidths are set per column. On the
+            benchmark suite's ``mf`` problems (12 problems, 10 seeds, with ``BOHBPruner``)
+            it lowered the mean normalised regret at the full budget from 0.228 to 0.192
+            (lower on 7 of 12 problems; run for run 66 lower, 43 higher, Wilcoxon p = 0.066).
         consider_pending: Count RUNNING trials as bad points (see above).
         adaptive_bandwidth: Floor bandwidths at ``0.5 / (n + 1)`` (numeric columns) and a
             ``1 / (n + 1)`` chance of leaving a categorical value, for a KDE of ``n`` points.
             Without it a good set that the model itself has concentrated collapses onto one
             point (bandwidth ``min_bandwidth``) and only the random fraction can leave it; the
             floor shrinks as data grows, like the bandwidth "magic clip" of Optuna's TPE. On
-            the benchmark suite's ``mf`` problems (10 seeds) it lowered the mean normalised
-            regret at the full budget from 0.280 to 0.230. ``False`` reproduces the paper and
-            HpBandSter exactly.
+            the benchmark suite's ``mf`` problems (12 problems, 10 seeds, ``d + 1`` points per
+            model, ``HyperbandPruner``) the mean normalised regret at the full budget went
+            from 0.260 to 0.253, not significantly (31 runs lower, 25 higher, Wilcoxon
+            p = 0.31). ``False`` with
+            ``min_points_in_model=None`` reproduces the paper and HpBandSter.
         seed: Seed for the random generator.
         constraints_func: Not taken (``TypeError``): BOHB models no constraints; the first trial
             that sets one (``trial.set_constraint``) draws a warning.
@@ -135,7 +142,7 @@ class BOHBSampler(PackSampler):
         num_samples: int = 64,
         bandwidth_factor: float = 3.0,
         min_bandwidth: float = 1e-3,
-        min_points_in_model: int | None = None,
+        min_points_in_model: int | None = 3,
         consider_pending: bool = True,
         adaptive_bandwidth: bool = True,
         seed: int | None = None,
@@ -207,7 +214,7 @@ class BOHBSampler(PackSampler):
     def _fit(self, space: SearchSpace, trials: list[FrozenTrial], study: Study) -> _Model | None:
         """The model of the largest budget with enough observations, or ``None``."""
         d = len(space)
-        min_points = max(self._min_points_in_model or d + 1, d + 1)
+        min_points = self._min_points_in_model or d + 1
         sign = -1.0 if study.direction == StudyDirection.MAXIMIZE else 1.0
         observations = _observations(trials, _budgets(study.pruner, trials), sign)
         for budget, rows, losses in observations:
@@ -219,7 +226,7 @@ class BOHBSampler(PackSampler):
             order = np.argsort(losses, kind="stable")
             good_rows = rows[order[:n_good]]
             bad_rows = rows[order[n_good : n_good + n_bad]]
-            if len(good_rows) <= d or len(bad_rows) <= d:
+            if len(good_rows) < min_points or len(bad_rows) < min_points:
                 continue
             if self._consider_pending:
                 observed = set(rows.tolist())
