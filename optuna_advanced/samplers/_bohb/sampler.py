@@ -103,8 +103,8 @@ class BOHBSampler(PackSampler):
             the benchmark suite's ``mf`` problems (12 problems, 10 seeds, ``d + 1`` points per
             model, ``HyperbandPruner``) the mean normalised regret at the full budget went
             from 0.260 to 0.253, not significantly (31 runs lower, 25 higher, Wilcoxon
-            p = 0.31). ``False`` with
-            ``min_points_in_model=None`` reproduces the paper and HpBandSter.
+            p = 0.31). ``False`` with ``min_points_in_model=None`` reproduces the paper and
+            HpBandSter.
         seed: Seed for the random generator.
         constraints_func: Not taken (``TypeError``): BOHB models no constraints; the first trial
             that sets one (``trial.set_constraint``) draws a warning.
