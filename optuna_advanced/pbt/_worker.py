@@ -374,6 +374,7 @@ class Worker:
             explore=self._explorer(population) if self.s.exploit else None,
             rng=self._rng(done.number, 1),
             burn_in=self.s.burn_in_period,
+            tie_key=0 if self.s.seed is None else self.s.seed,
         )
         source = population.by_number[decision.source]
         info = SegmentAttrs(

@@ -52,17 +52,29 @@ def test_ties_are_broken_at_random_and_reproducibly() -> None:
     sources: Counter[int] = Counter()
     exploiters = set()
     for seed in range(200):
-        for member in range(8):
-            source = exploit_source(member, standings, 0.25, 40, np.random.default_rng(seed))
+        rngs = [np.random.default_rng([seed, m]) for m in range(8)]  # one per decision
+        round_ = [exploit_source(m, standings, 0.25, 40, rngs[m], tie_key=seed) for m in range(8)]
+        # Every decision of a round sees the same order: exactly the bottom quarter exploits.
+        assert sum(source is not None for source in round_) == 2
+        for member, source in enumerate(round_):
             if source is not None:
                 sources[source.member] += 1
                 exploiters.add(member)
     # On a plateau every member is sometimes copied and sometimes copies.
     assert set(sources) == set(range(8)) and exploiters == set(range(8))
-    again = [exploit_source(m, standings, 0.25, 40, np.random.default_rng(7)) for m in range(8)]
-    assert again == [
-        exploit_source(m, standings, 0.25, 40, np.random.default_rng(7)) for m in range(8)
-    ]
+    # The order also changes from round to round (the standings' segments), the key fixed.
+    later = {m: Standing(m, 20 + m, 0.0, 8, {"lr": 5.0}) for m in range(8)}
+    bottoms = {
+        tuple(m for m in range(8) if exploit_source(m, table, 0.25, 40, rng(0), tie_key=1))
+        for table in (standings, later)
+    }
+    assert len(bottoms) == 2
+    again = [exploit_source(m, standings, 0.25, 40, rng(7), tie_key=7) for m in range(8)]
+    assert again == [exploit_source(m, standings, 0.25, 40, rng(7), tie_key=7) for m in range(8)]
+
+
+def rng(seed: int) -> np.random.Generator:
+    return np.random.default_rng(seed)
 
 
 @pytest.mark.parametrize("seed", range(5))

@@ -83,16 +83,28 @@ def test_the_same_rng_gives_the_same_decision() -> None:
     )
 
 
-def test_on_a_plateau_every_member_explores_from_its_own_hyperparameters() -> None:
-    for member in range(4):
-        decision = decide([0.0, 0.0, 0.0, 0.0], member)
-        assert decision.exploited is None  # nobody is better to copy
-        assert decision.source == 100 + member
-        assert decision.params == {"h": 2.0 * member}
-        assert decision.perturbation == {"h": "*2"}
-        assert (decision.start_step, decision.end_step) == (8, 12)
+def test_on_a_plateau_all_but_the_top_quantile_explore_from_their_own_hyperparameters() -> None:
+    for key in range(10):
+        decisions = [decide([0.0, 0.0, 0.0, 0.0], m, tie_key=key) for m in range(4)]
+        keepers = [m for m, d in enumerate(decisions) if d.perturbation is None]
+        assert len(keepers) == 1  # the top quarter of the shared random order
+        keeper = keepers[0]
+        assert decisions[keeper] == Decision(100 + keeper, None, {"h": float(keeper)}, None, 8, 12)
+        for member, decision in enumerate(decisions):
+            if member == keeper:
+                continue
+            assert decision.exploited is None  # nobody is better to copy
+            assert decision.source == 100 + member
+            assert decision.params == {"h": 2.0 * member}
+            assert decision.perturbation == {"h": "*2"}
+            assert (decision.start_step, decision.end_step) == (8, 12)
+    # Every member is the keeper for some key (no member is kept for ever).
+    assert {
+        next(m for m in range(4) if decide([0.0] * 4, m, tie_key=key).perturbation is None)
+        for key in range(40)
+    } == set(range(4))
     # Diverged members (-inf) tie as well; one member ahead breaks the plateau.
-    assert decide([-np.inf] * 4, 3).perturbation == {"h": "*2"}
+    assert sum(decide([-np.inf] * 4, m).perturbation == {"h": "*2"} for m in range(4)) == 3
     partial = [decide([0.0, 0.0, 0.0, 1.0], m) for m in range(4)]
     assert [d.exploited for d in partial] == [103, 103, 103, None]  # tied at the worst: all
     assert partial[3].perturbation is None
