@@ -116,8 +116,9 @@ def pb2_params(
 
     Every finished segment with a finite score whose starting point (``restore_from``) also has
     one is an observation: time (its end step, in intervals), the reward before it, its
-    hyperparameters, and the reward change per step. Members still training enter the bandit as
-    pending points (GP-BUCB).
+    hyperparameters, and the reward change per step. Members still training or waiting to start
+    (whose segment exists, but has suggested nothing yet) enter the bandit as pending points
+    (GP-BUCB), so the members of one round are sent to different points.
     """
     space = SearchSpace(numeric)
     rows, times, rewards, deltas = [], [], [], []
@@ -138,7 +139,11 @@ def pb2_params(
         times.append(s.end_step / interval)
         rewards.append(before.score)
         deltas.append(delta)
-    pending = [space.encode_params(s.trial.params) for s in population.pending()]
+    # A segment waiting to be claimed has no parameters yet, only the ones it will suggest.
+    pending = [
+        space.encode_params(s.trial.params or s.trial.system_attrs.get("fixed_params", {}))
+        for s in population.pending()
+    ]
     pending_h = np.array([p for p in pending if not np.isnan(p).any()]).reshape(-1, len(space))
     assert base.score is not None
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]

@@ -197,6 +197,30 @@ def test_pb2_explores_with_the_gp_and_stays_in_bounds(tmp_path: Path) -> None:
     assert float(pbt.best_trial.value) >= 1.19  # type: ignore[arg-type]
 
 
+def test_pb2_sees_segments_waiting_to_start_as_pending_points(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In one worker the members decided earlier in a round wait, unclaimed, with no parameters
+    suggested yet: the bandit must still see them (GP-BUCB), else every exploiting member of
+    the round gets the same point."""
+    from optuna_advanced.pbt import _bandit
+
+    seen: list[np.ndarray] = []
+    suggest = _bandit.suggest
+
+    def spy(*args: Any, **kwargs: Any) -> np.ndarray:
+        seen.append(kwargs["pending_h"])
+        return suggest(*args, **kwargs)
+
+    monkeypatch.setattr(_bandit, "suggest", spy)
+    pbt = make(tmp_path, population_size=4, explore="pb2", quantile_fraction=0.5)
+    pbt.optimize(toy, n_steps=40)
+    assert seen, "the run must explore with PB2 for the test to mean something"
+    assert any(len(p) > 0 for p in seen)
+    waiting = [p for p in seen if len(p)]
+    assert all(((0.0 <= p) & (p <= 1.0)).all() for p in waiting)  # encoded in the unit cube
+
+
 def test_mixed_space_explore_keeps_types(tmp_path: Path) -> None:
     space = {
         "lr": FloatDistribution(1e-4, 1.0, log=True),
