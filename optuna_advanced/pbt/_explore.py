@@ -139,11 +139,7 @@ def pb2_params(
         times.append(s.end_step / interval)
         rewards.append(before.score)
         deltas.append(delta)
-    # A segment waiting to be claimed has no parameters yet, only the ones it will suggest.
-    pending = [
-        space.encode_params(s.trial.params or s.trial.system_attrs.get("fixed_params", {}))
-        for s in population.pending()
-    ]
+    pending = [space.encode_params(s.params) for s in population.pending()]
     pending_h = np.array([p for p in pending if not np.isnan(p).any()]).reshape(-1, len(space))
     assert base.score is not None
     from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]

@@ -68,6 +68,12 @@ class Segment:
     def end_step(self) -> int:
         return self.info.end_step
 
+    @property
+    def params(self) -> dict[str, Any]:
+        """The hyperparameters it trains with: the ones it was created with (Optuna's fixed
+        parameters, which it suggests when it runs), so known before it has suggested any."""
+        return dict(self.trial.system_attrs.get("fixed_params", self.trial.params))
+
     def attr(self, name: str, default: Any = None) -> Any:
         """A status attribute (``optuna_advanced.pbt._schema.STATUS``)."""
         return ATTRS.read(self.trial.user_attrs, name, default)

@@ -163,8 +163,7 @@ class Worker:
                 attempts = population.attempts(member, frontier)
                 if len(attempts) <= self.s.max_retries:
                     failed = attempts[-1]
-                    params = failed.trial.system_attrs.get("fixed_params", failed.trial.params)
-                    self._enqueue(dict(params), failed.info.retry(failed.number))
+                    self._enqueue(failed.params, failed.info.retry(failed.number))
                 continue
             if (
                 winner.state == TrialState.COMPLETE
