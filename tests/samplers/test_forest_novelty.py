@@ -94,11 +94,33 @@ def test_trials_asked_at_the_same_moment_get_different_configurations(
     assert not all(_asked_together(phase, seed, False, monkeypatch) for seed in range(12))
 
 
+def test_a_trial_halfway_through_its_suggestions_is_read_as_its_whole_pick() -> None:
+    # The first worker has stored "x" of its pick when the second asks (what four workers on the
+    # gRPC proxy hit in CI). Read as {"x": 2}, the half looked like a configuration with "y"
+    # inactive: its claim was not checked (its parameters had been) and the second worker's
+    # local search, started from it, picked {"x": ...} alone and drew "y" independently.
+    grid = [(x, y) for x in range(3) for y in range(3)]
+    for phase, fraction in (("random", 1.0), ("model", 0.0)):
+        for seed in range(12):
+            sampler = RandomForestSampler(seed=seed, n_startup_trials=2, random_fraction=fraction)
+            study = optuna.create_study(sampler=sampler)
+            for x, y in grid[:7]:
+                study.enqueue_trial({"x": x, "y": y})
+            study.optimize(lambda t: t.suggest_int("x", 0, 2) + 2 * t.suggest_int("y", 0, 2), 7)
+            first = study.ask()
+            first_x = first.suggest_int("x", 0, 2)
+            second = study.ask()
+            picks = [(second.suggest_int("x", 0, 2), second.suggest_int("y", 0, 2))]
+            picks.append((first_x, first.suggest_int("y", 0, 2)))
+            assert sorted(picks) == [(2, 1), (2, 2)], (phase, seed, picks)
+            assert set(second.relative_params) == {"x", "y"}, (phase, seed)
+
+
 def test_a_claim_is_a_system_attribute_and_digests_tell_types_apart() -> None:
     from optuna_advanced.samplers._forest.claims import digest
 
     study = optuna.create_study(sampler=RandomForestSampler(seed=0))
     study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_int("n", 0, 3), 3)
     for t in study.trials[1:]:  # the first trial's parameters are drawn independently
-        assert t.system_attrs["rf:claim"] == digest(t.params)
+        assert t.system_attrs["rf:claim"] == [digest(t.params), t.params]
     assert len({digest({"a": 1}), digest({"a": 1.0}), digest({"a": True}), digest({"b": 1})}) == 4

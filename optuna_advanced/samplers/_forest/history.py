@@ -74,7 +74,7 @@ def training_data(
     rows = encode(complete + failed)
     costs = np.concatenate([cost, np.full(len(failed), float(cost.max()))])
     keep = ~np.all(np.isnan(rows), axis=1)  # trials that share no parameter with the space
-    pending_trials = [t for t in history if t.state == TrialState.RUNNING and t.params]
+    pending_trials = [t for t in history if t.state == TrialState.RUNNING]
     pending = encode(pending_trials)
     pending = pending[~np.all(np.isnan(pending), axis=1)] if len(pending) else pending
     if not keep[: len(complete)].any():

@@ -29,6 +29,7 @@ from optuna_advanced.samplers._forest.acquisition import Layout
 from optuna_advanced.samplers._forest.acquisition import log_expected_improvement
 from optuna_advanced.samplers._forest.acquisition import maximise
 from optuna_advanced.samplers._forest.acquisition import row_keys
+from optuna_advanced.samplers._forest.claims import claimed_params
 from optuna_advanced.samplers._forest.claims import clashes
 from optuna_advanced.samplers._forest.history import training_data
 from optuna_advanced.samplers._forest.novelty import fresh_row
@@ -215,9 +216,9 @@ class RandomForestSampler(PackSampler):
         space = SearchSpace(search_space)
         rng = self._rng(trial.number)
         history = self._history(study, trial)
-        known = [t for t in history if t.params]
+        known = [t for t in history if t.params or claimed_params(self.namespace, t)]
         seen = row_keys(space.snap(self._encode(study, space, known)))
-        numbers = {t.number for t in known}
+        numbers = {t.number for t in known if t.state.is_finished()}
         for _ in range(_CLAIMS):
             row, attrs = self._propose(study, trial, space, history, seen, rng)
             if not clashes(study, trial, self.namespace, space.decode(row), numbers):
@@ -308,8 +309,9 @@ class RandomForestSampler(PackSampler):
     def _encode(
         self, study: Study, space: SearchSpace, trials: Sequence[FrozenTrial]
     ) -> np.ndarray:
-        """``space.encode_trials(trials)``, with finished trials' rows kept between asks (their
-        parameters no longer change) while the study and the space stay the same.
+        """The trials' rows: a finished trial's parameters, a running trial's claimed pick (see
+        ``claims.py``). Finished trials' rows are kept between asks (their parameters no longer
+        change) while the study and the space stay the same.
 
         The storage is held by a weak reference and compared by identity: an ``id`` alone could
         be reused by a new storage once the old one is gone, whose trials would share ids and
@@ -325,7 +327,12 @@ class RandomForestSampler(PackSampler):
         cache = self._rows[1]
         missing = [t for t in trials if cache.get(t._trial_id, (None,))[0] != t.number]
         fresh = {}
-        for t, row in zip(missing, space.encode_trials(missing) if missing else []):
+        # A running trial is read as its claimed pick: it may have stored only part of it yet.
+        params = [
+            t.params if t.state.is_finished() else claimed_params(self.namespace, t)
+            for t in missing
+        ]
+        for t, row in zip(missing, space.encode_many(params) if missing else []):
             fresh[t._trial_id] = row
             if t.state.is_finished():
                 cache[t._trial_id] = (t.number, row)
