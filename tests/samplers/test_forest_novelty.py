@@ -116,6 +116,24 @@ def test_a_trial_halfway_through_its_suggestions_is_read_as_its_whole_pick() -> 
             assert set(second.relative_params) == {"x", "y"}, (phase, seed)
 
 
+def test_a_running_trial_is_read_with_its_enqueued_values_over_the_pick() -> None:
+    from optuna_advanced.samplers._forest.claims import claimed_params
+
+    sampler = RandomForestSampler(seed=0, n_startup_trials=2)
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_int("x", 0, 9) + t.suggest_int("y", 0, 9), 6)
+    picked = set()
+    for x in range(10):
+        study.enqueue_trial({"x": x})
+        trial = study.ask()
+        y = trial.suggest_int("y", 0, 9)  # the pick (x and y) is claimed here; x is enqueued
+        frozen = study._storage.get_trial(trial._trial_id)
+        picked.add(frozen.system_attrs["rf:claim"][1]["x"])
+        assert claimed_params(sampler.namespace, frozen) == {"x": x, "y": y}
+        study.tell(trial, trial.suggest_int("x", 0, 9) + y)
+    assert picked != set(range(10))  # the claimed x differs from the enqueued one somewhere
+
+
 def test_a_claim_is_a_system_attribute_and_digests_tell_types_apart() -> None:
     from optuna_advanced.samplers._forest.claims import digest
 

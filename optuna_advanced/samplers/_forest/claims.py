@@ -65,9 +65,11 @@ def clashes(
 
 
 def claimed_params(namespace: AttrNamespace, trial: FrozenTrial) -> dict[str, Any]:
-    """The parameters ``trial`` has or will have: its claimed pick, overridden by the parameters
-    it has stored (its objective may add others, drawn independently)."""
-    return {**_claim(namespace, trial)[1], **trial.params}
+    """The parameters ``trial`` has or will have: its claimed pick, overridden by its fixed
+    parameters (``enqueue_trial``: Optuna suggests those instead of the pick) and by the
+    parameters it has stored (its objective may add others, drawn independently)."""
+    fixed = trial.system_attrs.get("fixed_params", {})
+    return {**_claim(namespace, trial)[1], **fixed, **trial.params}
 
 
 def _claim(namespace: AttrNamespace, trial: FrozenTrial) -> tuple[str | None, dict[str, Any]]:
